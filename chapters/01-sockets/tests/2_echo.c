@@ -1,0 +1,184 @@
+/* Stage 2: echo every byte -- net_send_all(), the echo service and a
+ * server loop that serves one client after another. */
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "net.h"
+#include "server.h"
+#include "wbtest.h"
+
+WB_SUITE(echo);
+
+#define MIB (1024 * 1024)
+
+Test(echo, net_send_all_sends_every_byte_through_a_small_buffer)
+{
+    /* A 1 MiB send through a socket buffer of a few KiB: send() takes a
+     * part each time, and only a loop gets everything out. */
+    int sv[2];
+    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    int small = 4096;
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    unsigned char *data = malloc(MIB), *got = malloc(MIB);
+    cr_assert(data && got);
+    wb_random_bytes(data, MIB);
+
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) { /* the sender */
+        close(sv[1]);
+        ssize_t n = net_send_all(sv[0], data, MIB);
+        _exit(n == MIB ? 0 : 1);
+    }
+    close(sv[0]);
+    size_t n = wb_recv(sv[1], got, MIB, 5000);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    cr_assert(eq(sz, n, (size_t)MIB),
+              "the reader received %zu of %d bytes: net_send_all() must loop until send() "
+              "has taken all of them (seed %llu)",
+              n, MIB, (unsigned long long)wb_seed());
+    cr_assert(memcmp(data, got, MIB) == 0,
+              "the bytes arrived changed or out of order: advance the pointer by what send() "
+              "returned (seed %llu)", (unsigned long long)wb_seed());
+    int sender_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    cr_assert(sender_ok,
+              "net_send_all() sent everything but did not return len (%d)", MIB);
+    free(data);
+    free(got);
+}
+
+Test(echo, net_send_all_reports_a_closed_peer_as_epipe)
+{
+    int sv[2];
+    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    close(sv[1]);
+    /* The default action of SIGPIPE is to kill the process: a server
+     * that writes to a client who left would die. */
+    signal(SIGPIPE, SIG_DFL);
+    fprintf(stderr, "If this test crashed with signal 13 (SIGPIPE): pass MSG_NOSIGNAL to send().\n");
+    errno = 0;
+    ssize_t n = net_send_all(sv[0], "hello", 5);
+    int saved = errno;
+    signal(SIGPIPE, SIG_IGN);
+    cr_assert(eq(long, (long)n, -1L), "net_send_all() to a closed peer returned %ld; expected -1",
+              (long)n);
+    cr_assert(eq(int, saved, EPIPE), "errno is %d (%s); expected EPIPE", saved, strerror(saved));
+}
+
+Test(echo, the_echo_service_moves_input_to_output)
+{
+    struct conn *c = conn_new(-1);
+    cr_assert(c != NULL);
+    buf_append(&c->in, "a\0b\n", 4);
+    cr_assert(echo_service.on_data != NULL, "echo_service has no on_data callback");
+    int rc = echo_service.on_data(NULL, c);
+    cr_assert(eq(int, rc, 0), "on_data returned %d; expected 0 (go on)", rc);
+    cr_assert(eq(sz, c->out.len, (size_t)4), "c->out holds %zu bytes; expected the 4 received",
+              c->out.len);
+    cr_assert(memcmp(c->out.data, "a\0b\n", 4) == 0, "c->out does not hold the received bytes");
+    cr_assert(eq(sz, c->in.len, (size_t)0),
+              "c->in still holds %zu bytes: buf_consume() what you used", c->in.len);
+    conn_free(c);
+}
+
+Test(echo, echoes_a_line)
+{
+    struct wb_proc *p = wb_start("--mode", "echo", NULL);
+    int fd = wb_connect(p);
+    wb_send_str(p, fd, "hello\n");
+    wb_expect_str(p, fd, "hello\n", "sent \"hello\\n\" to the echo server");
+}
+
+Test(echo, echoes_every_byte_value_including_nul)
+{
+    unsigned char all[512];
+    for (int i = 0; i < 512; i++)
+        all[i] = (unsigned char)(i % 256);
+    struct wb_proc *p = wb_start("--mode", "echo", NULL);
+    int fd = wb_connect(p);
+    wb_send(p, fd, all, sizeof all);
+    wb_expect_bytes(p, fd, all, sizeof all, WB_IO_MS,
+                    "sent the 256 byte values 0x00..0xff twice; the echo must be identical "
+                    "(no strlen(), no printf(\"%%s\") on received bytes: they hold NULs)");
+}
+
+Test(echo, echoes_one_mib_of_random_bytes)
+{
+    unsigned char *data = malloc(MIB), *got = malloc(MIB);
+    cr_assert(data && got);
+    wb_random_bytes(data, MIB);
+    struct wb_proc *p = wb_start("--mode", "echo", NULL);
+    int fd = wb_connect(p);
+    size_t n = wb_exchange(p, fd, data, MIB, got, MIB, 8000);
+    size_t at = 0;
+    while (at < n && data[at] == got[at])
+        at++;
+    cr_assert(n == MIB && at == n,
+              "sent 1 MiB of random bytes (seed %llu) while reading the echo: received %zu "
+              "bytes, the first %zu of them right.\n"
+              "A short count: bytes lost when send() took only part of a buffer (use "
+              "net_send_all). A wrong byte: data mixed up between reads.\n%s",
+              (unsigned long long)wb_seed(), n, at, wb_describe(p));
+    free(data);
+    free(got);
+}
+
+Test(echo, a_half_closed_client_gets_the_rest_then_eof)
+{
+    struct wb_proc *p = wb_start("--mode", "echo", NULL);
+    int fd = wb_connect(p);
+    wb_send_str(p, fd, "last words");
+    /* "I have nothing more to send" -- but the client still reads. */
+    cr_assert(shutdown(fd, SHUT_WR) == 0);
+    wb_expect_str(p, fd, "last words",
+                  "sent \"last words\", then shutdown(SHUT_WR): the echo must still arrive");
+    wb_expect_eof(p, fd, WB_IO_MS,
+                  "after the echo of a half-closed client the server must close: recv() "
+                  "returning 0 means the client is done sending");
+}
+
+Test(echo, echoes_a_client_that_sends_one_byte_at_a_time)
+{
+    const char *msg = "one byte at a time\n";
+    struct wb_proc *p = wb_start("--mode", "echo", NULL);
+    int fd = wb_connect(p);
+    wb_send_bytewise(p, fd, msg, strlen(msg));
+    wb_expect_str(p, fd, msg, "sent \"one byte at a time\\n\" in %zu separate writes",
+                  strlen(msg));
+}
+
+Test(echo, serves_clients_one_after_another)
+{
+    struct wb_proc *p = wb_start("--mode", "echo", NULL);
+    for (int i = 0; i < 3; i++) {
+        char msg[32];
+        snprintf(msg, sizeof msg, "client %d\n", i + 1);
+        int fd = wb_connect(p);
+        wb_send_str(p, fd, msg);
+        wb_expect_str(p, fd, msg,
+                      "client %d of 3, each connecting after the one before hung up: the "
+                      "server must go back to accept() after a client leaves", i + 1);
+        close(fd);
+    }
+}
+
+Test(echo, a_client_that_resets_does_not_stop_the_server)
+{
+    struct wb_proc *p = wb_start("--mode", "echo", NULL);
+    int fd = wb_connect(p);
+    unsigned char junk[65536];
+    memset(junk, 'r', sizeof junk);
+    wb_send(p, fd, junk, sizeof junk);
+    wb_reset(fd); /* RST: the server's next send() fails with ECONNRESET or EPIPE */
+
+    int fd2 = wb_connect(p);
+    wb_send_str(p, fd2, "still there?\n");
+    wb_expect_str(p, fd2, "still there?\n",
+                  "a client sent 64 KiB and reset the connection without reading; the next "
+                  "client must still be served (an error on one client's socket closes that "
+                  "client, not the server; SIGPIPE must not kill it)");
+}

@@ -1,0 +1,146 @@
+/* Stage 5: many clients at once with poll() -- non-blocking sockets and
+ * one loop that serves everyone. */
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net.h"
+#include "wbtest.h"
+
+WB_SUITE(poll);
+
+/* How long one client may wait while another misbehaves. */
+#define FAIR_MS 2000
+
+Test(poll, net_set_nonblocking_makes_reads_return_eagain)
+{
+    int sv[2];
+    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    cr_assert(eq(int, net_set_nonblocking(sv[0]), 0), "net_set_nonblocking() did not return 0");
+    int flags = fcntl(sv[0], F_GETFL);
+    int nonblocking = (flags & O_NONBLOCK) != 0, rdwr = (flags & O_ACCMODE) == O_RDWR;
+    cr_assert(nonblocking, "O_NONBLOCK is not set: fcntl(fd, F_SETFL, flags | O_NONBLOCK)");
+    cr_assert(rdwr, "the other file status flags were lost: F_GETFL first, then add "
+              "O_NONBLOCK to them");
+    char c;
+    errno = 0;
+    ssize_t n = recv(sv[0], &c, 1, 0);
+    cr_assert(n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK),
+              "recv() on an empty non-blocking socket returned %ld (errno %d); expected -1 "
+              "with EAGAIN", (long)n, errno);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+Test(poll, serves_five_clients_used_in_reverse_order)
+{
+    struct wb_proc *p = wb_start("--mode", "echo", NULL);
+    int fds[5];
+    for (int i = 0; i < 5; i++)
+        fds[i] = wb_connect(p);
+    /* The last client to connect talks first: a server that serves one
+     * client at a time is still busy with the first. */
+    for (int i = 4; i >= 0; i--) {
+        char msg[32];
+        snprintf(msg, sizeof msg, "I am client %d\n", i + 1);
+        wb_send_str(p, fds[i], msg);
+        wb_expect_bytes(p, fds[i], msg, strlen(msg), FAIR_MS,
+                        "5 clients connected at once; client %d (connected %s) sent a line "
+                        "while the others stayed connected and silent. A server that serves "
+                        "one client until it leaves never gets to the others: use poll()",
+                        i + 1, i == 4 ? "last" : "earlier");
+    }
+}
+
+Test(poll, a_silent_client_does_not_block_the_others)
+{
+    struct wb_proc *p = wb_start("--mode", "lines", NULL);
+    int silent = wb_connect(p);
+    (void)silent;
+    int fd = wb_connect(p);
+    wb_send_str(p, fd, "hello\n");
+    wb_expect_bytes(p, fd, "olleh\n", 6, FAIR_MS,
+                    "a first client connected and sent nothing; a second one sent \"hello\\n\". "
+                    "A blocking recv() on the silent client stalls everyone");
+}
+
+Test(poll, half_a_line_from_one_client_does_not_block_another)
+{
+    struct wb_proc *p = wb_start("--mode", "lines", NULL);
+    int a = wb_connect(p), b = wb_connect(p);
+    wb_send_str(p, a, "abc");
+    wb_send_str(p, b, "xyz\n");
+    wb_expect_bytes(p, b, "zyx\n", 4, FAIR_MS,
+                    "client A sent \"abc\" (no '\\n' yet), then client B sent \"xyz\\n\"");
+    wb_send_str(p, a, "def\n");
+    wb_expect_bytes(p, a, "fedcba\n", 7, FAIR_MS,
+                    "client A then finished its line with \"def\\n\": each client has its "
+                    "own input buffer");
+}
+
+Test(poll, a_client_that_never_reads_does_not_block_the_others)
+{
+    struct wb_proc *p = wb_start("--mode", "echo", NULL);
+    int hog = wb_connect(p);
+    /* The hog sends and never reads: its echo fills the socket buffers, and
+     * a blocking send() to it would hang the whole server. */
+    size_t sent = wb_send_until_blocked(hog, 200);
+    cr_assert(sent > 0, "could not send anything to the server\n%s", wb_describe(p));
+
+    int fd = wb_connect(p);
+    wb_send_str(p, fd, "am I served?\n");
+    wb_expect_bytes(p, fd, "am I served?\n", 13, FAIR_MS,
+                    "another client sent %zu bytes and never read the echo. Sending to it "
+                    "must not block the loop: non-blocking sockets, queue the rest in "
+                    "c->out, ask poll() for POLLOUT, and stop reading from a client whose "
+                    "queue passed SERVER_OUT_MAX (backpressure)",
+                    sent);
+}
+
+Test(poll, each_client_has_its_own_prices)
+{
+    unsigned char ins[9] = { 'I', 0, 0, 0, 1, 0, 0, 0, 100 };
+    unsigned char q[9] = { 'Q', 0, 0, 0, 0, 0, 0, 0, 10 };
+    struct wb_proc *p = wb_start("--mode", "prices", NULL);
+    int a = wb_connect(p), b = wb_connect(p);
+    wb_send(p, a, ins, 9);
+    wb_send(p, b, q, 9);
+    wb_expect_bytes(p, b, "\0\0\0\0", 4, FAIR_MS,
+                    "client A inserted a price of 100, then client B (connected at the same "
+                    "time) asked for the mean: B has no prices, the answer is 0");
+    wb_send(p, a, q, 9);
+    wb_expect_bytes(p, a, "\0\0\0\x64", 4, FAIR_MS, "client A asked for its own mean: 100");
+}
+
+Test(poll, serves_fifty_clients_at_once)
+{
+    struct wb_proc *p = wb_start("--mode", "echo", NULL);
+    int fds[50];
+    for (int i = 0; i < 50; i++)
+        fds[i] = wb_connect(p);
+    for (int i = 0; i < 50; i++) {
+        char msg[32];
+        snprintf(msg, sizeof msg, "client %02d\n", i);
+        wb_send_str(p, fds[i], msg);
+    }
+    for (int i = 49; i >= 0; i--) {
+        char msg[32];
+        snprintf(msg, sizeof msg, "client %02d\n", i);
+        wb_expect_bytes(p, fds[i], msg, strlen(msg), FAIR_MS,
+                        "50 clients connected, each sent one line; client %d's echo", i);
+    }
+}
+
+Test(poll, a_client_leaving_in_the_middle_does_not_disturb_the_others)
+{
+    struct wb_proc *p = wb_start("--mode", "echo", NULL);
+    int a = wb_connect(p), b = wb_connect(p), c = wb_connect(p);
+    wb_send_str(p, b, "bye");
+    wb_reset(b);
+    wb_send_str(p, a, "a\n");
+    wb_send_str(p, c, "c\n");
+    wb_expect_bytes(p, c, "c\n", 2, FAIR_MS,
+                    "of three clients, the middle one reset its connection; the last one's "
+                    "echo (dropping a connection must not skip or mix up the others)");
+    wb_expect_bytes(p, a, "a\n", 2, FAIR_MS, "and the first one's echo");
+}

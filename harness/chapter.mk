@@ -1,0 +1,159 @@
+# chapter.mk -- the build and test rules every chapter shares.
+#
+# A chapter's Makefile names its program and modules, then includes this:
+#
+#   PROGRAM := netd                 # the program the tests start
+#   MODULES := buf net server       # src/*.c but main.c: linked into the tests too
+#   PKGS    :=                      # pkg-config names the program links (libcjson ...)
+#   USES    :=                      # earlier layers: 01-sockets/net 01-sockets/buf
+#   include ../../harness/chapter.mk
+#
+# Variables a learner (or the top-level Makefile) may set:
+#   IMPL=learner|solution  build src/, or the reference in solutions/ laid
+#                          over it (in a separate build folder; src/ is
+#                          never touched)
+#   IMPL=stub              the untouched stubs, from STUB_DIR (make test)
+#   SAN=1|0                AddressSanitizer + UBSan (default), or an -O2 build
+#   STAGE=N                make check runs only stage N's tests
+#   FORCE=1                rerun the tests even if nothing changed
+#   WERROR=1               warnings are errors (always for solutions)
+
+ROOT    := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
+CHAPTER := $(notdir $(CURDIR))
+IMPL    ?= learner
+SAN     ?= 1
+STAGE   ?=
+
+ifeq ($(filter $(IMPL),learner solution stub),)
+$(error IMPL must be learner or solution, not '$(IMPL)')
+endif
+
+ifeq ($(IMPL),solution)
+# The reference files first; anything the solution does not have comes
+# from the chapter. Warnings are errors in the reference.
+SRCDIRS := $(ROOT)/solutions/$(CHAPTER)/src $(CURDIR)/src
+WERROR  := 1
+else ifeq ($(IMPL),stub)
+# make test checks that the stubs compile without warnings.
+SRCDIRS := $(or $(STUB_DIR),$(CURDIR)/src)
+WERROR  := 1
+else
+SRCDIRS := $(CURDIR)/src
+endif
+
+ifeq ($(SAN),0)
+MODE     := plain
+OPTFLAGS := -O2 -g
+else
+MODE     := san
+OPTFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+endif
+
+BUILD  := $(ROOT)/.workbook/build/$(CHAPTER)/$(IMPL)-$(MODE)
+BIN    := $(ROOT)/.workbook/bin
+GRADE  := $(BIN)/grade
+CC     ?= cc
+
+# Earlier layers: "01-sockets/net" -> solutions/01-sockets/src/net.c
+USE_DIRS := $(sort $(foreach u,$(USES),$(ROOT)/solutions/$(dir $(u))src))
+USE_OBJS := $(foreach u,$(USES),$(BUILD)/use/$(notdir $(u)).o)
+
+PKG_CFLAGS := $(if $(PKGS),$(shell pkg-config --cflags $(PKGS)))
+PKG_LIBS   := $(if $(PKGS),$(shell pkg-config --libs $(PKGS)))
+TEST_CFLAGS := $(shell pkg-config --cflags criterion libcjson 2>/dev/null)
+TEST_LIBS   := $(shell pkg-config --libs criterion libcjson 2>/dev/null)
+
+WARN    := -Wall -Wextra -pedantic $(if $(filter 1,$(WERROR)),-Werror)
+INCS    := $(foreach d,$(SRCDIRS) $(USE_DIRS),-I$(d))
+CFLAGS_APP  := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPTFLAGS) \
+               $(INCS) $(PKG_CFLAGS) -MMD -MP
+CFLAGS_TEST := $(EXTRA_TEST_CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation $(OPTFLAGS) $(INCS) \
+               -I$(ROOT)/harness/lib $(PKG_CFLAGS) $(TEST_CFLAGS) -MMD -MP
+LDFLAGS_ALL := $(filter -fsanitize=%,$(OPTFLAGS))
+
+APP_OBJS  := $(MODULES:%=$(BUILD)/%.o) $(USE_OBJS)
+TEST_SRCS := $(sort $(wildcard $(CURDIR)/tests/*.c))
+TEST_OBJS := $(TEST_SRCS:$(CURDIR)/tests/%.c=$(BUILD)/tests/%.o) \
+             $(BUILD)/harness/wbtest.o $(BUILD)/harness/report.o
+
+PROGRAM_BIN := $(BUILD)/$(PROGRAM)
+TESTS_BIN   := $(BUILD)/tests/run-tests
+
+# Fixture chapters of the harness's own tests share sources from here.
+SRCDIRS += $(EXTRA_SRC_DIRS)
+
+vpath %.c $(SRCDIRS)
+
+.PHONY: all check hint print-program print-tests clean
+.DEFAULT_GOAL := check
+
+all: $(PROGRAM_BIN) $(TESTS_BIN) $(if $(filter learner,$(IMPL)),$(CURDIR)/compile_commands.json)
+
+# The program never links Criterion: a child of a test worker that does
+# aborts at start-up (shared/CRITERION.md, P1).
+$(PROGRAM_BIN): $(BUILD)/main.o $(APP_OBJS)
+	$(CC) $(LDFLAGS_ALL) $^ $(PKG_LIBS) -o $@
+
+$(TESTS_BIN): $(TEST_OBJS) $(APP_OBJS) | $(PROGRAM_BIN)
+	$(CC) $(LDFLAGS_ALL) $^ $(TEST_LIBS) $(PKG_LIBS) -o $@
+
+$(BUILD)/%.o: %.c | $(BUILD)/tests $(BUILD)/harness $(BUILD)/use
+	$(CC) $(CFLAGS_APP) -c $< -o $@
+
+$(BUILD)/use/%.o: | $(BUILD)/use
+	$(CC) $(CFLAGS_APP) -c $(firstword $(foreach d,$(USE_DIRS),$(wildcard $(d)/$*.c))) -o $@
+
+$(BUILD)/tests/%.o: $(CURDIR)/tests/%.c | $(BUILD)/tests
+	$(CC) $(CFLAGS_TEST) -c $< -o $@
+
+$(BUILD)/harness/wbtest.o: $(ROOT)/harness/lib/wbtest.c | $(BUILD)/harness
+	$(CC) $(CFLAGS_TEST) -Werror -pedantic -DWB_PROGRAM='"$(PROGRAM_BIN)"' -c $< -o $@
+
+$(BUILD)/harness/report.o: $(ROOT)/harness/lib/report.c | $(BUILD)/harness
+	$(CC) $(CFLAGS_TEST) -Werror -c $< -o $@
+
+$(BUILD)/tests $(BUILD)/harness $(BUILD)/use $(BIN):
+	@mkdir -p $@
+
+# The grader: plain -O2, warnings are errors. Paths are cut at PATH_MAX on
+# purpose, hence -Wno-format-truncation.
+$(GRADE): $(ROOT)/harness/grader/grade.c | $(BIN)
+	@$(CC) -std=c11 -Wall -Wextra -pedantic -Werror \
+	  -Wno-format-truncation -O2 $(shell pkg-config --cflags libcjson) $< \
+	  $(shell pkg-config --libs libcjson) -o $@
+
+# clangd reads this to find Criterion's, the harness's and the chapter's
+# headers: editors work without any setup.
+$(CURDIR)/compile_commands.json: $(CURDIR)/Makefile $(ROOT)/harness/chapter.mk
+	@{ echo '['; sep=''; \
+	  for f in $(wildcard $(CURDIR)/src/*.c); do \
+	    printf '%s{"directory":"%s","file":"%s","command":"cc %s -c %s"}\n' "$$sep" \
+	      "$(CURDIR)" "$$f" '$(subst ",\",$(CFLAGS_APP))' "$$f"; sep=','; done; \
+	  for f in $(TEST_SRCS); do \
+	    printf '%s{"directory":"%s","file":"%s","command":"cc %s -c %s"}\n' "$$sep" \
+	      "$(CURDIR)" "$$f" '$(subst ",\",$(CFLAGS_TEST))' "$$f"; sep=','; done; \
+	  echo ']'; } > $@
+
+check: $(GRADE)
+	@$(ROOT)/harness/deps.sh $(PKGS)
+	@$(MAKE) --no-print-directory -s all
+	@$(GRADE) run --chapter $(CURDIR) --tests $(TESTS_BIN) --program $(PROGRAM_BIN) --impl $(IMPL) \
+	  $(if $(STAGE),--stage $(STAGE)) $(if $(filter 1,$(FORCE)),--force) \
+	  $(if $(JOBS),--jobs $(JOBS)) $(GRADE_FLAGS)
+
+hint: $(GRADE)
+	@$(GRADE) hint --chapter $(CURDIR) $(if $(STAGE),--stage $(STAGE))
+
+print-program:
+	@$(MAKE) --no-print-directory -s $(PROGRAM_BIN) >&2
+	@echo $(PROGRAM_BIN)
+
+print-tests:
+	@$(MAKE) --no-print-directory -s $(TESTS_BIN) >&2
+	@echo $(TESTS_BIN)
+
+clean:
+	rm -rf $(ROOT)/.workbook/build/$(CHAPTER) $(CURDIR)/compile_commands.json
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(BUILD)/harness/*.d $(BUILD)/use/*.d)

@@ -1,0 +1,832 @@
+/* wbtest -- see wbtest.h. The process handling follows shared/CRITERION.md
+ * section 7: own process group, PR_SET_PDEATHSIG where there is one, and a
+ * watchdog that kills the group when the test process goes away. */
+#define _GNU_SOURCE
+#include "wbtest.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#ifndef WB_PROGRAM
+#error "build with -DWB_PROGRAM='\"path/to/program\"' (harness/chapter.mk does)"
+#endif
+
+/* ---- suites ----------------------------------------------------------- */
+
+static volatile int test_finished;
+static struct wb_proc procs[WB_MAX_PROCS];
+static int nprocs;
+
+/* Code under test that calls exit() would end the worker with a PASS. */
+static void exit_guard(void)
+{
+    if (!test_finished) {
+        fprintf(stderr, "the code under test called exit() during the test\n");
+        _exit(86);
+    }
+}
+
+/* Keeps this test's stderr and stdout (sanitizer reports, the learner's
+ * debug prints) in $WB_LOGDIR/SUITE--TEST.log for the grader to show. */
+static void capture_output(void)
+{
+    const char *dir = getenv("WB_LOGDIR");
+    if (!dir || !*dir || !criterion_current_test)
+        return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s--%s.log", dir,
+             criterion_current_test->category, criterion_current_test->name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    fflush(NULL);
+    dup2(fd, STDERR_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    close(fd);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+void wb_test_init(void)
+{
+    capture_output();
+    signal(SIGPIPE, SIG_IGN); /* a write to a dead program fails, not kills */
+    /* Backstop for lost Criterion timeouts: a stuck test dies by SIGALRM. */
+    alarm(WB_TIMEOUT + 5);
+    atexit(exit_guard);
+}
+
+void wb_test_fini(void)
+{
+    test_finished = 1;
+    for (int i = 0; i < nprocs; i++)
+        wb_stop(&procs[i], 1000);
+}
+
+/* ---- time --------------------------------------------------------------- */
+
+long long wb_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void wb_pause_ms(int ms)
+{
+    long long end = wb_now_ms() + ms;
+    long long left;
+    while ((left = end - wb_now_ms()) > 0)
+        poll(NULL, 0, (int)left);
+}
+
+static int ms_left(long long deadline)
+{
+    long long left = deadline - wb_now_ms();
+    return left > 0 ? (int)left : 0;
+}
+
+/* ---- bytes -------------------------------------------------------------- */
+
+char *wb_escape(const void *p, size_t n, size_t max, char *out, size_t cap)
+{
+    const unsigned char *s = p;
+    size_t o = 0, i;
+    if (cap < 16) {
+        if (cap)
+            out[0] = '\0';
+        return out;
+    }
+    out[o++] = '"';
+    for (i = 0; i < n && i < max; i++) {
+        char tmp[8];
+        unsigned char c = s[i];
+        switch (c) {
+        case '\n': strcpy(tmp, "\\n"); break;
+        case '\r': strcpy(tmp, "\\r"); break;
+        case '\t': strcpy(tmp, "\\t"); break;
+        case '\\': strcpy(tmp, "\\\\"); break;
+        case '"': strcpy(tmp, "\\\""); break;
+        case '\0': strcpy(tmp, "\\0"); break;
+        default:
+            if (c >= 0x20 && c < 0x7f)
+                snprintf(tmp, sizeof tmp, "%c", c);
+            else
+                snprintf(tmp, sizeof tmp, "\\x%02x", c);
+        }
+        size_t tl = strlen(tmp);
+        if (o + tl + 40 >= cap)
+            break;
+        memcpy(out + o, tmp, tl);
+        o += tl;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    if (i < n)
+        snprintf(out + o, cap - o, "... (%zu more bytes)", n - i);
+    return out;
+}
+
+static uint64_t rng_state;
+static uint64_t seed_value;
+
+uint64_t wb_seed(void)
+{
+    if (!seed_value) {
+        const char *s = getenv("WB_SEED");
+        seed_value = s && *s ? strtoull(s, NULL, 10) : 0;
+        if (!seed_value) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            seed_value = ((uint64_t)ts.tv_nsec ^ (uint64_t)getpid() << 20) % 1000000 + 1;
+        }
+        rng_state = seed_value * 0x9E3779B97F4A7C15ull;
+    }
+    return seed_value;
+}
+
+static uint64_t rng_next(void)
+{
+    wb_seed();
+    /* splitmix64: tiny, and good enough for test data */
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+uint32_t wb_random_u32(void)
+{
+    return (uint32_t)(rng_next() >> 32);
+}
+
+void wb_random_bytes(void *buf, size_t n)
+{
+    unsigned char *p = buf;
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t r = rng_next();
+        for (size_t j = 0; j < 8 && i + j < n; j++)
+            p[i + j] = (unsigned char)(r >> (8 * j));
+    }
+}
+
+/* ---- the program under test --------------------------------------------- */
+
+static void describe_status(int status, char *out, size_t cap)
+{
+    if (WIFEXITED(status))
+        snprintf(out, cap, "the program exited with status %d",
+                 WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(out, cap, "the program was killed by signal %d (%s)%s",
+                 WTERMSIG(status), strsignal(WTERMSIG(status)),
+                 WTERMSIG(status) == SIGABRT
+                     ? " -- a sanitizer report or a failed assert() aborts"
+                     : WTERMSIG(status) == SIGSEGV
+                           ? " -- a bad pointer: run it under gdb, or read the sanitizer report"
+                           : "");
+    else
+        snprintf(out, cap, "the program stopped (status 0x%x)", status);
+}
+
+/* Has the program exited? Reaps it if so. */
+static int poll_exit(struct wb_proc *p)
+{
+    if (p->reaped)
+        return 1;
+    if (p->pid <= 0)
+        return 0;
+    pid_t r = waitpid(p->pid, &p->status, WNOHANG);
+    if (r == p->pid) {
+        p->reaped = 1;
+        return 1;
+    }
+    return 0;
+}
+
+const char *wb_stderr_tail(struct wb_proc *p, size_t cap)
+{
+    static char tail[8192];
+    if (cap > sizeof tail)
+        cap = sizeof tail;
+    tail[0] = '\0';
+    struct stat st;
+    if (p->log_fd < 0 || fstat(p->log_fd, &st) < 0 || cap < 2)
+        return tail;
+    off_t from = st.st_size > (off_t)(cap - 1) ? st.st_size - (off_t)(cap - 1) : 0;
+    ssize_t n = pread(p->log_fd, tail, cap - 1, from);
+    tail[n > 0 ? n : 0] = '\0';
+    /* NULs would cut the message short */
+    for (ssize_t i = 0; i < n; i++)
+        if (tail[i] == '\0')
+            tail[i] = '?';
+    return tail;
+}
+
+const char *wb_describe(struct wb_proc *p)
+{
+    static char out[8192];
+    char state[256];
+    /* A program that just closed a connection may be busy dying (a
+     * sanitizer report takes a moment): give it a little time to say so. */
+    wb_wait_exit(p, 500, NULL);
+    if (poll_exit(p))
+        describe_status(p->status, state, sizeof state);
+    else
+        snprintf(state, sizeof state, "the program is still running");
+    const char *tail = wb_stderr_tail(p, 3000);
+    snprintf(out, sizeof out, "(%s: %s)\n--- its stderr %s---\n%s%s", state,
+             p->args, *tail ? "(last lines) " : "",
+             *tail ? tail : "(empty)\n",
+             *tail && tail[strlen(tail) - 1] != '\n' ? "\n" : "");
+    return out;
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+/* Reads the first stdout line; fills p->host and p->port. */
+static int read_listening_line(struct wb_proc *p, int ms, char *why,
+                               size_t whylen)
+{
+    char line[512];
+    size_t used = 0;
+    long long deadline = wb_now_ms() + ms;
+
+    for (;;) {
+        char *nl = memchr(line, '\n', used);
+        if (nl) {
+            *nl = '\0';
+            break;
+        }
+        if (used == sizeof line - 1) {
+            line[used] = '\0';
+            break;
+        }
+        struct pollfd pfd = { .fd = p->out_fd, .events = POLLIN };
+        int r = poll(&pfd, 1, ms_left(deadline));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0) {
+            char esc[300];
+            if (poll_exit(p)) {
+                char st[200];
+                describe_status(p->status, st, sizeof st);
+                snprintf(why, whylen, "%s before printing its \"listening on HOST:PORT\" line", st);
+            } else {
+                snprintf(why, whylen,
+                         "no \"listening on HOST:PORT\" line on stdout within %d ms%s%s "
+                         "(forgot fflush(stdout)? stdout is a pipe here, so printf() output waits in a buffer)",
+                         ms, used ? "; it printed " : "",
+                         used ? wb_escape(line, used, 120, esc, sizeof esc) : "");
+            }
+            return -1;
+        }
+        ssize_t n = read(p->out_fd, line + used, sizeof line - 1 - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            /* EOF: the program closed stdout, most likely by exiting */
+            for (int i = 0; i < 100 && !poll_exit(p); i++)
+                poll(NULL, 0, 10);
+            char st[200];
+            if (p->reaped)
+                describe_status(p->status, st, sizeof st);
+            else
+                snprintf(st, sizeof st, "the program closed its stdout");
+            snprintf(why, whylen, "%s before printing its \"listening on HOST:PORT\" line", st);
+            return -1;
+        }
+        used += (size_t)n;
+    }
+
+    const char *prefix = "listening on ";
+    char *colon = strrchr(line, ':');
+    char esc[600];
+    if (strncmp(line, prefix, strlen(prefix)) != 0 || !colon) {
+        snprintf(why, whylen,
+                 "the first line on stdout must be \"listening on HOST:PORT\"; it was %s",
+                 wb_escape(line, strlen(line), 200, esc, sizeof esc));
+        return -1;
+    }
+    char *host = line + strlen(prefix);
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || port <= 0 || port > 65535) {
+        snprintf(why, whylen,
+                 "the port in %s is not a number from 1 to 65535 (with --port 0 print the port the "
+                 "kernel picked: getsockname())",
+                 wb_escape(line, strlen(line), 200, esc, sizeof esc));
+        return -1;
+    }
+    *colon = '\0';
+    if (host[0] == '[' && colon > host + 1 && colon[-1] == ']') {
+        host++;
+        colon[-1] = '\0';
+    }
+    snprintf(p->host, sizeof p->host, "%s", host);
+    p->port = (int)port;
+    return 0;
+}
+
+struct wb_proc *wb_try_start(char *why, size_t whylen, const char *const *args)
+{
+    if (nprocs >= WB_MAX_PROCS) {
+        snprintf(why, whylen, "test bug: more than %d programs in one test", WB_MAX_PROCS);
+        return NULL;
+    }
+    struct wb_proc *p = &procs[nprocs];
+    memset(p, 0, sizeof *p);
+    p->pid = p->watchdog = -1;
+    p->out_fd = p->log_fd = p->dead_w = -1;
+
+    const char *argv[WB_MAX_ARGS + 4];
+    int argc = 0, has_port = 0;
+    argv[argc++] = WB_PROGRAM;
+    for (int i = 0; args[i] && argc < WB_MAX_ARGS; i++) {
+        if (strcmp(args[i], "--port") == 0)
+            has_port = 1;
+        argv[argc++] = args[i];
+    }
+    if (!has_port) {
+        argv[argc++] = "--port";
+        argv[argc++] = "0";
+    }
+    argv[argc] = NULL;
+    const char *base = strrchr(WB_PROGRAM, '/');
+    base = base ? base + 1 : WB_PROGRAM;
+    size_t o = (size_t)snprintf(p->args, sizeof p->args, "%s", base);
+    for (int i = 1; i < argc && o < sizeof p->args; i++)
+        o += (size_t)snprintf(p->args + o, sizeof p->args - o, " %s", argv[i]);
+
+    int out[2] = { -1, -1 }, dead[2] = { -1, -1 };
+    char log_path[4096];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(log_path, sizeof log_path, "%s/wb-stderr-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int logfd = mkstemp(log_path);
+    if (logfd < 0 || pipe(out) < 0 || pipe(dead) < 0) {
+        snprintf(why, whylen, "test setup: %s", strerror(errno));
+        if (logfd >= 0)
+            close(logfd);
+        return NULL;
+    }
+    unlink(log_path); /* gone with the last fd, even if the test dies */
+    for (int i = 0; i < 2; i++) {
+        fcntl(out[i], F_SETFD, FD_CLOEXEC);
+        fcntl(dead[i], F_SETFD, FD_CLOEXEC);
+    }
+
+    fflush(NULL);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(why, whylen, "fork: %s", strerror(errno));
+        return NULL;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+#ifdef __linux__
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+        if (getppid() != parent)
+            _exit(127);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGALRM, SIG_DFL);
+        alarm(0);
+        dup2(out[1], STDOUT_FILENO);
+        dup2(logfd, STDERR_FILENO);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, STDIN_FILENO);
+        for (int fd = 3; fd < 1024; fd++)
+            close(fd);
+        unsetenv("BXFI_MAP"); /* see shared/CRITERION.md, pitfall P1 */
+        execv(argv[0], (char *const *)argv);
+        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    setpgid(pid, pid); /* also in the parent: no race with the child */
+    close(out[1]);
+    p->log_fd = fcntl(logfd, F_DUPFD_CLOEXEC, 3);
+    close(logfd);
+
+    pid_t wd = fork();
+    if (wd == 0) {
+        for (int fd = 3; fd < 1024; fd++)
+            if (fd != dead[0])
+                close(fd);
+        setpgid(0, 0);
+        char c;
+        while (read(dead[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        kill(-pid, SIGKILL);
+        _exit(0);
+    }
+    close(dead[0]);
+    p->pid = pid;
+    p->watchdog = wd;
+    p->dead_w = dead[1];
+    p->out_fd = out[0];
+    nprocs++;
+
+    if (read_listening_line(p, WB_START_MS, why, whylen) < 0)
+        return NULL; /* fini (or wb_stop) cleans up */
+    return p;
+}
+
+struct wb_proc *wb_start(const char *arg, ...)
+{
+    const char *args[WB_MAX_ARGS + 1];
+    int n = 0;
+    va_list ap;
+    va_start(ap, arg);
+    for (const char *a = arg; a && n < WB_MAX_ARGS; a = va_arg(ap, const char *))
+        args[n++] = a;
+    va_end(ap);
+    args[n] = NULL;
+
+    char why[1024];
+    struct wb_proc *p = wb_try_start(why, sizeof why, args);
+    if (!p) {
+        struct wb_proc *last = wb_last();
+        const char *tail = last ? wb_stderr_tail(last, 3000) : "";
+        cr_fatal("could not start the program: %s\n"
+                 "command: %s\n--- its stderr ---\n%s",
+                 why, last ? last->args : WB_PROGRAM, *tail ? tail : "(empty)");
+    }
+    return p;
+}
+
+struct wb_proc *wb_last(void)
+{
+    return nprocs ? &procs[nprocs - 1] : NULL;
+}
+
+void wb_signal(struct wb_proc *p, int sig)
+{
+    if (p->pid > 0 && !p->reaped)
+        kill(-p->pid, sig);
+}
+
+int wb_wait_exit(struct wb_proc *p, int ms, int *status)
+{
+    long long deadline = wb_now_ms() + ms;
+    while (!poll_exit(p)) {
+        if (wb_now_ms() >= deadline)
+            return 0;
+        poll(NULL, 0, 5);
+    }
+    if (status)
+        *status = p->status;
+    return 1;
+}
+
+int wb_stop(struct wb_proc *p, int grace_ms)
+{
+    if (p->pid <= 0)
+        return p->status;
+    if (!poll_exit(p)) {
+        kill(-p->pid, SIGTERM);
+        if (!wb_wait_exit(p, grace_ms, NULL)) {
+            kill(-p->pid, SIGKILL);
+            waitpid(p->pid, &p->status, 0);
+            p->reaped = 1;
+        }
+    }
+    kill(-p->pid, SIGKILL); /* anything it forked is still in the group */
+    close_fd(&p->dead_w);   /* the watchdog wakes up and exits */
+    if (p->watchdog > 0) {
+        waitpid(p->watchdog, NULL, 0);
+        p->watchdog = -1;
+    }
+    close_fd(&p->out_fd);
+    p->pid = -1;
+    return p->status;
+}
+
+/* ---- clients ------------------------------------------------------------ */
+
+int wb_try_connect(const char *host, int port)
+{
+    struct addrinfo hints, *res = NULL;
+    char portstr[16];
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    snprintf(portstr, sizeof portstr, "%d", port);
+    int rc = getaddrinfo(host, portstr, &hints, &res);
+    if (rc != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM, 0);
+    if (fd < 0) {
+        freeaddrinfo(res);
+        return -1;
+    }
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    rc = connect(fd, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    if (rc < 0 && errno == EINPROGRESS) {
+        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+        if (poll(&pfd, 1, WB_IO_MS) == 1) {
+            int err = 0;
+            socklen_t len = sizeof err;
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+            rc = err ? -1 : 0;
+            errno = err;
+        } else {
+            errno = ETIMEDOUT;
+        }
+    }
+    if (rc < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    /* blocking again: every read and write below has its own deadline */
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
+int wb_connect(struct wb_proc *p)
+{
+    int fd = wb_try_connect(p->host, p->port);
+    if (fd < 0)
+        cr_fatal("connect to %s port %d failed: %s\n%s", p->host, p->port,
+                 strerror(errno), wb_describe(p));
+    return fd;
+}
+
+int wb_udp_connect(struct wb_proc *p)
+{
+    struct addrinfo hints, *res = NULL;
+    char portstr[16];
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+    snprintf(portstr, sizeof portstr, "%d", p->port);
+    if (getaddrinfo(p->host, portstr, &hints, &res) != 0)
+        cr_fatal("bad address %s port %d", p->host, p->port);
+    int fd = socket(res->ai_family, SOCK_DGRAM, 0);
+    if (fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen) < 0)
+        cr_fatal("UDP socket to %s port %d: %s", p->host, p->port, strerror(errno));
+    freeaddrinfo(res);
+    return fd;
+}
+
+void wb_send(struct wb_proc *p, int fd, const void *data, size_t len)
+{
+    const char *s = data;
+    long long deadline = wb_now_ms() + WB_IO_MS;
+    while (len > 0) {
+        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+        int r = poll(&pfd, 1, ms_left(deadline));
+        if (r == 0)
+            cr_fatal("the program stopped reading: %zu bytes could not be sent within %d ms\n%s",
+                     len, WB_IO_MS, wb_describe(p));
+        ssize_t n = send(fd, s, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            cr_fatal("send to the program failed: %s (it closed the connection?)\n%s",
+                     strerror(errno), wb_describe(p));
+        }
+        s += n;
+        len -= (size_t)n;
+    }
+}
+
+void wb_send_str(struct wb_proc *p, int fd, const char *s)
+{
+    wb_send(p, fd, s, strlen(s));
+}
+
+void wb_send_bytewise(struct wb_proc *p, int fd, const void *data, size_t len)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    for (size_t i = 0; i < len; i++)
+        wb_send(p, fd, (const char *)data + i, 1);
+}
+
+size_t wb_send_until_blocked(int fd, int ms)
+{
+    static char junk[65536];
+    memset(junk, 'x', sizeof junk);
+    size_t total = 0;
+    long long give_up = wb_now_ms() + 5000;
+    while (wb_now_ms() < give_up) {
+        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+        int r = poll(&pfd, 1, ms);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break; /* nothing taken for ms: blocked */
+        ssize_t n = send(fd, junk, sizeof junk, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            break;
+        }
+        total += (size_t)n;
+    }
+    return total;
+}
+
+void wb_reset(int fd)
+{
+    struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(fd);
+}
+
+size_t wb_exchange(struct wb_proc *p, int fd, const void *out, size_t outlen,
+                   void *in, size_t inlen, int ms)
+{
+    size_t sent = 0, got = 0;
+    long long deadline = wb_now_ms() + ms;
+    while (got < inlen) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        if (sent < outlen)
+            pfd.events |= POLLOUT;
+        int r = poll(&pfd, 1, ms_left(deadline));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        if (pfd.revents & POLLOUT) {
+            ssize_t n = send(fd, (const char *)out + sent, outlen - sent,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0)
+                sent += (size_t)n;
+            else if (n < 0 && errno != EAGAIN && errno != EINTR)
+                cr_fatal("send failed after %zu of %zu bytes: %s\n%s", sent, outlen,
+                         strerror(errno), wb_describe(p));
+        }
+        if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = recv(fd, (char *)in + got, inlen - got, MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+                break;
+            if (n > 0)
+                got += (size_t)n;
+        }
+    }
+    return got;
+}
+
+size_t wb_recv(int fd, void *buf, size_t len, int ms)
+{
+    size_t got = 0;
+    long long deadline = wb_now_ms() + ms;
+    while (got < len) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        int r = poll(&pfd, 1, ms_left(deadline));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        ssize_t n = recv(fd, (char *)buf + got, len - got, MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    return got;
+}
+
+size_t wb_recv_line(int fd, char *buf, size_t cap, int ms)
+{
+    size_t got = 0;
+    long long deadline = wb_now_ms() + ms;
+    while (got + 1 < cap) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        int r = poll(&pfd, 1, ms_left(deadline));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        ssize_t n = recv(fd, buf + got, 1, MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n <= 0)
+            break;
+        got++;
+        if (buf[got - 1] == '\n')
+            break;
+    }
+    buf[got] = '\0';
+    return got;
+}
+
+int wb_wait_eof(int fd, int ms)
+{
+    char junk[4096];
+    long long deadline = wb_now_ms() + ms;
+    for (;;) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        int r = poll(&pfd, 1, ms_left(deadline));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        ssize_t n = recv(fd, junk, sizeof junk, MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        return n > 0 ? 0 : 1;
+    }
+}
+
+int wb_silent(int fd, int ms)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    return poll(&pfd, 1, ms) == 0;
+}
+
+/* ---- assertions --------------------------------------------------------- */
+
+void wb_expect_bytes(struct wb_proc *p, int fd, const void *expected,
+                     size_t len, int ms, const char *context_fmt, ...)
+{
+    char context[1024];
+    va_list ap;
+    va_start(ap, context_fmt);
+    vsnprintf(context, sizeof context, context_fmt, ap);
+    va_end(ap);
+
+    char *got = malloc(len + 1);
+    cr_assert(got != NULL, "out of memory");
+    size_t n = wb_recv(fd, got, len, ms);
+    if (n == len && memcmp(got, expected, len) == 0) {
+        free(got);
+        return;
+    }
+
+    size_t at = 0;
+    while (at < n && at < len && got[at] == ((const char *)expected)[at])
+        at++;
+    const char *what = n == len ? "different bytes"
+                       : wb_wait_eof(fd, 0) == 1 ? "the connection was closed before the last byte"
+                       : n == 0 ? "nothing arrived" : "too few bytes arrived";
+    /* show the bytes around the first difference */
+    size_t from = at > 40 ? at - 40 : 0;
+    char e[2048], r[2048];
+    wb_escape((const char *)expected + from, len - from, 300, e, sizeof e);
+    wb_escape(got + from, n - from, 300, r, sizeof r);
+    free(got);
+    cr_fatal("%s\n"
+             "%s within %d ms: %zu of %zu bytes received, first difference at byte %zu\n"
+             "%s"
+             "expected: %s\n"
+             "received: %s\n"
+             "%s",
+             context, what, ms, n, len, at,
+             from ? "(both shown from 40 bytes before the difference)\n" : "", e, r,
+             p ? wb_describe(p) : "");
+}
+
+void wb_expect_eof(struct wb_proc *p, int fd, int ms, const char *context_fmt, ...)
+{
+    char context[1024];
+    va_list ap;
+    va_start(ap, context_fmt);
+    vsnprintf(context, sizeof context, context_fmt, ap);
+    va_end(ap);
+    int r = wb_wait_eof(fd, ms);
+    if (r == 1)
+        return;
+    cr_fatal("%s\nexpected the connection to be closed (EOF) within %d ms, but %s\n%s",
+             context, ms, r == 0 ? "more bytes arrived" : "it stayed open",
+             p ? wb_describe(p) : "");
+}

@@ -1,0 +1,198 @@
+/* wbtest -- what the chapters' Criterion tests use to drive a learner's
+ * program and to explain a failure.
+ *
+ *  - Suites: WB_SUITE(name) gives every test the harness's timeout, keeps
+ *    the test's own stderr in a log the grader shows, and turns an exit()
+ *    in code under test into a failure.
+ *  - Programs: wb_start() runs the chapter's program in its own process
+ *    group, reads its "listening on HOST:PORT" line with a deadline and
+ *    guarantees that nothing it started outlives the test -- also after a
+ *    crash or a timeout (a watchdog process kills the group).
+ *  - Clients: connect, send and receive with deadlines; hostile clients
+ *    (one byte at a time, never reading, resetting).
+ *  - Messages: bytes escaped C-style and cut at a sensible length, and
+ *    expected-vs-received assertions that say what was sent.
+ *
+ * Every function that can fail in a way the test cannot go on from calls
+ * cr_fatal() with a message for the learner; they return only on success
+ * unless their comment says otherwise. */
+#ifndef WBTEST_H
+#define WBTEST_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+
+/* One timeout for every test in a binary: Criterion drops deadlines when
+ * tests with different timeouts run in parallel (see shared/CRITERION.md,
+ * P3). Seconds. */
+#ifndef WB_TIMEOUT
+#define WB_TIMEOUT 10
+#endif
+
+void wb_test_init(void);
+void wb_test_fini(void);
+
+/* Declares a suite with the harness defaults. Use it instead of TestSuite. */
+#define WB_SUITE(name)                                                     \
+    TestSuite(name, .init = wb_test_init, .fini = wb_test_fini,           \
+              .timeout = WB_TIMEOUT)
+
+/* ---- time --------------------------------------------------------------- */
+
+/* Milliseconds on the monotonic clock. */
+long long wb_now_ms(void);
+
+/* Waits ms milliseconds. Only for tests whose subject is time itself (an
+ * idle timeout); everything else waits for an event with a deadline. */
+void wb_pause_ms(int ms);
+
+/* ---- the program under test ------------------------------------------- */
+
+#define WB_MAX_ARGS 32
+
+struct wb_proc {
+    pid_t pid;          /* the program; its process group id too */
+    pid_t watchdog;     /* kills the group when the test process dies */
+    int out_fd;         /* read end of the program's stdout */
+    int log_fd;         /* the program's stderr, an unlinked temp file */
+    int dead_w;         /* held open by the test; EOF wakes the watchdog */
+    int reaped;         /* 1 once waitpid() got its status */
+    int status;         /* wait status, valid when reaped */
+    char host[64];      /* from the "listening on" line, brackets removed */
+    int port;
+    char args[256];     /* the command line, for messages */
+};
+
+/* Starts the chapter's program (WB_PROGRAM) with args (a NULL-terminated
+ * list) and waits up to WB_START_MS for its "listening on HOST:PORT" line.
+ * "--port 0" is added unless args hold a --port. On failure it fails the
+ * test with what went wrong and the program's stderr. The program is
+ * stopped at the end of the test (or by wb_stop). At most WB_MAX_PROCS per
+ * test. */
+#define WB_START_MS 5000
+#define WB_MAX_PROCS 4
+struct wb_proc *wb_start(const char *arg, ...);
+
+/* Like wb_start, but returns NULL instead of failing; why[0..whylen) says
+ * what happened (no "listening on" line, exited, ...). */
+struct wb_proc *wb_try_start(char *why, size_t whylen, const char *const *args);
+
+/* The program wb_try_start() started last, also when it failed: for its
+ * stderr in a message. NULL before any start. */
+struct wb_proc *wb_last(void);
+
+/* Sends sig to the program's process group. */
+void wb_signal(struct wb_proc *p, int sig);
+
+/* Waits up to ms for the program to exit. Returns 1 and fills *status
+ * (a waitpid status) when it did, 0 when it is still running. */
+int wb_wait_exit(struct wb_proc *p, int ms, int *status);
+
+/* Stops the program: SIGTERM, up to grace_ms, then SIGKILL to the whole
+ * group. Returns the wait status. Idempotent. */
+int wb_stop(struct wb_proc *p, int grace_ms);
+
+/* "the program is still running" / "exited with status 1" / "was killed by
+ * signal 6 (Aborted)", then the tail of its stderr. For failure messages. */
+const char *wb_describe(struct wb_proc *p);
+
+/* The program's stderr so far (the last cap-1 bytes), NUL-terminated. */
+const char *wb_stderr_tail(struct wb_proc *p, size_t cap);
+
+/* ---- clients ------------------------------------------------------------ */
+
+/* Connects to the program over TCP (to the host it printed). */
+int wb_connect(struct wb_proc *p);
+
+/* Connects to host:port over TCP, up to WB_IO_MS. Returns the fd, or -1
+ * with errno set (it does not fail the test). */
+int wb_try_connect(const char *host, int port);
+
+/* A UDP socket connect()ed to the program: send() and recv() work on it. */
+int wb_udp_connect(struct wb_proc *p);
+
+/* Default deadline for one read or write. */
+#define WB_IO_MS 3000
+
+/* Sends all of data[0..len) within WB_IO_MS, or fails the test. */
+void wb_send(struct wb_proc *p, int fd, const void *data, size_t len);
+void wb_send_str(struct wb_proc *p, int fd, const char *s);
+
+/* Hostile: sends data one byte per write, with TCP_NODELAY, so that the
+ * program sees as many reads as there are bytes. */
+void wb_send_bytewise(struct wb_proc *p, int fd, const void *data, size_t len);
+
+/* Hostile: sends without ever reading until the connection has taken
+ * nothing for ms (its buffers are full), and returns the byte count. Gives
+ * up after 5 s, for a program that reads forever. */
+size_t wb_send_until_blocked(int fd, int ms);
+
+/* Hostile: closes fd with an RST instead of a FIN (SO_LINGER 0). */
+void wb_reset(int fd);
+
+/* Sends out[0..outlen) and, at the same time, receives up to inlen bytes
+ * into in -- for payloads larger than the socket buffers, where sending
+ * everything before reading would deadlock against an echo. Stops when
+ * inlen bytes arrived, at EOF, or after ms. Fails the test if the program
+ * stops taking bytes. Returns the number of bytes received. */
+size_t wb_exchange(struct wb_proc *p, int fd, const void *out, size_t outlen,
+                   void *in, size_t inlen, int ms);
+
+/* Reads until len bytes arrived, the peer closed, or ms passed.
+ * Returns the number of bytes read (<= len). Never fails the test. */
+size_t wb_recv(int fd, void *buf, size_t len, int ms);
+
+/* Reads until a '\n' arrived (kept), cap-1 bytes, EOF or ms.
+ * NUL-terminates buf and returns the length. Never fails the test. */
+size_t wb_recv_line(int fd, char *buf, size_t cap, int ms);
+
+/* Waits up to ms for the peer to close. Returns 1 at EOF (or a reset), 0
+ * when bytes arrived instead (they are consumed, up to 4 KiB), -1 on
+ * timeout. */
+int wb_wait_eof(int fd, int ms);
+
+/* Returns 1 when no byte arrives on fd within ms, else 0. */
+int wb_silent(int fd, int ms);
+
+/* ---- assertions with teaching messages ----------------------------------- */
+
+/* Receives expected[0..len) on fd within ms; on any difference fails the
+ * test with: the context (a printf format), the expected and the received
+ * bytes escaped, where they first differ, and the program's state. */
+void wb_expect_bytes(struct wb_proc *p, int fd, const void *expected,
+                     size_t len, int ms, const char *context_fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* The same for a NUL-terminated string. */
+#define wb_expect_str(p, fd, s, ...)                                      \
+    wb_expect_bytes((p), (fd), (s), strlen(s), WB_IO_MS, __VA_ARGS__)
+
+/* Fails the test unless the peer closes fd within ms. */
+void wb_expect_eof(struct wb_proc *p, int fd, int ms, const char *context_fmt,
+                   ...) __attribute__((format(printf, 4, 5)));
+
+/* ---- bytes -------------------------------------------------------------- */
+
+/* Writes p[0..n) escaped as a C string literal, quotes included, into
+ * out[0..cap): printable ASCII as is, \n \r \t \\ \" and \0, other bytes as
+ * \xHH. Past max bytes of input it stops and adds "... (N more bytes)".
+ * Returns out. */
+char *wb_escape(const void *p, size_t n, size_t max, char *out, size_t cap);
+
+/* A deterministic random generator for test data. The seed comes from
+ * WB_SEED in the environment, or from the clock; print wb_seed() in every
+ * message about random data so a failure can be replayed:
+ *   WB_SEED=1234 make check CHAPTER=... STAGE=... */
+uint64_t wb_seed(void);
+void wb_random_bytes(void *buf, size_t n);
+uint32_t wb_random_u32(void);
+
+#endif

@@ -1,0 +1,85 @@
+#!/bin/sh
+# verify.sh CHAPTER_DIR... -- `make test`: verifies the workbook itself.
+#
+#  1. the harness's own tests, on fixture chapters (harness/tests/run.sh);
+#  2. for every chapter: the reference solution passes every test, built
+#     with -Werror and AddressSanitizer + UBSan; the untouched stubs compile
+#     without warnings and fail every test; the manifest, TODO markers and
+#     the files of src/ and solutions/ agree (grade verify).
+# Prints Criterion's Synthesis line of each run. Exit 0 only if all holds.
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export NO_COLOR=1
+failed=0
+start=$(date +%s)
+
+harness/deps.sh || exit 1
+grade=$root/.workbook/bin/grade
+make --no-print-directory -s -C "${1:-harness/tests/fixtures/pass}" "$grade" || exit 1
+
+echo "== harness self-tests"
+if ! harness/tests/run.sh; then failed=1; fi
+
+for ch in "$@"; do
+  ch=${ch%/}
+  name=$(basename "$ch")
+  echo "== $name"
+
+  # The solution, with sanitizers and -Werror.
+  if ! make --no-print-directory -s -C "$ch" all IMPL=solution SAN=1 >/tmp/wb-build.$$ 2>&1; then
+    cat /tmp/wb-build.$$; echo "FAIL $name: the solution does not build"; failed=1; continue
+  fi
+  sol_prog=$(make --no-print-directory -s -C "$ch" print-program IMPL=solution SAN=1 2>/dev/null)
+  sol_tests=$(make --no-print-directory -s -C "$ch" print-tests IMPL=solution SAN=1 2>/dev/null)
+  echo "solution:"
+  "$grade" run --chapter "$ch" --tests "$sol_tests" --program "$sol_prog" --impl solution \
+    --force --quiet --synthesis
+  sol_rc=$?
+  [ $sol_rc -eq 0 ] || { echo "FAIL $name: the solution does not pass every test"; \
+    "$grade" run --chapter "$ch" --tests "$sol_tests" --program "$sol_prog" --impl solution; failed=1; }
+
+  # The stubs as committed (a learner's edits in src/ are not the stubs).
+  stub_dir=$ch/src
+  if git rev-parse --verify -q HEAD >/dev/null 2>&1 && ! git diff --quiet HEAD -- "$ch/src" 2>/dev/null; then
+    stub_dir=$root/.workbook/stubs/$name/src
+    rm -rf "$stub_dir"; mkdir -p "$stub_dir"
+    for f in $(git ls-files "$ch/src"); do git show "HEAD:$f" > "$stub_dir/$(basename "$f")"; done
+    echo "($ch/src has changes: checking the stubs as committed in git)"
+  fi
+  stub_dir=$(cd "$stub_dir" && pwd)
+  if ! make --no-print-directory -s -C "$ch" all IMPL=stub STUB_DIR="$stub_dir" SAN=1 >/tmp/wb-build.$$ 2>&1; then
+    cat /tmp/wb-build.$$; echo "FAIL $name: the stubs do not compile without warnings"; failed=1; continue
+  fi
+  stub_prog=$(make --no-print-directory -s -C "$ch" print-program IMPL=stub STUB_DIR="$stub_dir" 2>/dev/null)
+  stub_tests=$(make --no-print-directory -s -C "$ch" print-tests IMPL=stub STUB_DIR="$stub_dir" 2>/dev/null)
+  echo "stubs:"
+  "$grade" run --chapter "$ch" --tests "$stub_tests" --program "$stub_prog" --impl stub \
+    --force --quiet --synthesis
+  rc=$?
+  [ $rc -le 1 ] || { echo "FAIL $name: the stub run did not complete"; failed=1; }
+
+  "$grade" verify --chapter "$ch" --solution "solutions/$name/src" \
+    --stub-report ".workbook/logs/$name-stub/report.json" \
+    --solution-report ".workbook/logs/$name-solution/report.json" || failed=1
+
+  # The reference has exactly the learner's files, and the headers agree.
+  for f in $(cd "$ch/src" && ls); do
+    [ -f "solutions/$name/src/$f" ] || { echo "  PROBLEM $ch/src/$f has no solutions/$name/src/$f"; failed=1; }
+    case $f in *.h)
+      cmp -s "$ch/src/$f" "solutions/$name/src/$f" ||
+        { echo "  PROBLEM $f differs between $ch/src and solutions/$name/src"; failed=1; } ;;
+    esac
+  done
+  for f in $(cd "solutions/$name/src" && ls); do
+    [ -f "$ch/src/$f" ] || { echo "  PROBLEM solutions/$name/src/$f has no $ch/src/$f"; failed=1; }
+  done
+done
+rm -f /tmp/wb-build.$$
+
+echo "== $(( $(date +%s) - start )) s"
+if [ $failed -ne 0 ]; then
+  echo "make test: FAILED"
+  exit 1
+fi
+echo "make test: every check passed"

@@ -1,0 +1,173 @@
+/* chat -- the "Budget Chat" room. See chat.h.
+ *
+ * The room has no list of its own: its members are the connections in
+ * srv->conns whose member state says "joined". One source of truth means
+ * a member can never stay in the room after its connection is gone. */
+#include "chat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lines.h"
+
+struct member {
+    int joined;                    /* 1 once a valid name was given */
+    char name[CHAT_NAME_MAX + 1];  /* NUL-terminated once joined */
+};
+
+int chat_valid_name(const char *name, size_t len)
+{
+    if (len < 1 || len > CHAT_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = name[i];
+        /* Not isalnum(): that depends on the locale and on the sign of char. */
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9')))
+            return 0;
+    }
+    return 1;
+}
+
+static struct member *member_of(const struct conn *c)
+{
+    return c->data;
+}
+
+/* Queues text[0..len) for every member but `except`. Returns 0 or -1. */
+static int broadcast(struct server *srv, const struct conn *except,
+                     const char *text, size_t len)
+{
+    int rc = 0;
+    for (size_t i = 0; i < srv->nconns; i++) {
+        struct conn *o = srv->conns[i];
+        struct member *m = member_of(o);
+        if (o == except || !m || !m->joined)
+            continue;
+        if (buf_append(&o->out, text, len) < 0)
+            rc = -1;
+    }
+    return rc;
+}
+
+/* The first line: a name. Returns 0, or SERVICE_CLOSE. */
+static int join(struct server *srv, struct conn *c, const char *name,
+                size_t len)
+{
+    static const char illegal[] = "* illegal name\n";
+    static const char taken[] = "* name taken\n";
+    struct member *me = member_of(c);
+    struct buf list;
+    char line[64];
+    int rc = SERVICE_CLOSE;
+
+    if (!chat_valid_name(name, len)) {
+        buf_append(&c->out, illegal, sizeof illegal - 1);
+        return SERVICE_CLOSE;
+    }
+    memcpy(me->name, name, len);
+    me->name[len] = '\0';
+
+    buf_init(&list);
+    if (buf_append(&list, "* The room contains: ", 21) < 0)
+        goto out;
+    int first = 1;
+    for (size_t i = 0; i < srv->nconns; i++) {
+        struct member *m = member_of(srv->conns[i]);
+        if (srv->conns[i] == c || !m || !m->joined)
+            continue;
+        if (strcmp(m->name, me->name) == 0) {
+            buf_append(&c->out, taken, sizeof taken - 1);
+            goto out;
+        }
+        if ((!first && buf_append(&list, ", ", 2) < 0) ||
+            buf_append(&list, m->name, strlen(m->name)) < 0)
+            goto out;
+        first = 0;
+    }
+    if (buf_append(&list, "\n", 1) < 0 ||
+        buf_append(&c->out, list.data, list.len) < 0)
+        goto out;
+
+    int n = snprintf(line, sizeof line, "* %s has entered the room\n",
+                     me->name);
+    if (broadcast(srv, c, line, (size_t)n) < 0)
+        goto out;
+    me->joined = 1;
+    rc = 0;
+out:
+    buf_free(&list);
+    return rc;
+}
+
+static int chat_on_open(struct server *srv, struct conn *c)
+{
+    static const char welcome[] =
+        "Welcome to budgetchat! What shall I call you?\n";
+    (void)srv;
+    c->data = calloc(1, sizeof(struct member));
+    if (!c->data || buf_append(&c->out, welcome, sizeof welcome - 1) < 0)
+        return SERVICE_CLOSE;
+    return 0;
+}
+
+static int chat_on_data(struct server *srv, struct conn *c)
+{
+    struct member *me = member_of(c);
+    struct buf msg;
+    int rc = 0;
+
+    buf_init(&msg);
+    while (rc == 0) {
+        int n = lines_find(c->in.data, c->in.len, LINES_MAX);
+        if (n == LINES_INCOMPLETE)
+            break;
+        if (n == LINES_TOO_LONG) {
+            buf_consume(&c->in, c->in.len);
+            rc = SERVICE_CLOSE;
+            break;
+        }
+        size_t len = (size_t)n - 1;
+        if (len > 0 && c->in.data[len - 1] == '\r')
+            len--;
+
+        if (!me->joined) {
+            rc = join(srv, c, c->in.data, len);
+        } else {
+            msg.len = 0;
+            if (buf_append(&msg, "[", 1) < 0 ||
+                buf_append(&msg, me->name, strlen(me->name)) < 0 ||
+                buf_append(&msg, "] ", 2) < 0 ||
+                buf_append(&msg, c->in.data, len) < 0 ||
+                buf_append(&msg, "\n", 1) < 0 ||
+                broadcast(srv, c, msg.data, msg.len) < 0)
+                rc = SERVICE_CLOSE;
+        }
+        buf_consume(&c->in, (size_t)n);
+    }
+    buf_free(&msg);
+    return rc;
+}
+
+static void chat_on_close(struct server *srv, struct conn *c)
+{
+    struct member *me = member_of(c);
+    char line[64];
+
+    if (me && me->joined) {
+        me->joined = 0; /* not a member any more: no echo to itself */
+        int n = snprintf(line, sizeof line, "* %s has left the room\n",
+                         me->name);
+        broadcast(srv, c, line, (size_t)n);
+    }
+    free(me);
+    c->data = NULL;
+}
+
+const struct service chat_service = {
+    .name = "chat",
+    .on_open = chat_on_open,
+    .on_data = chat_on_data,
+    .on_close = chat_on_close,
+};
