@@ -4,7 +4,7 @@
  * used yet (input) and the bytes waiting to be sent (output). Bytes are
  * bytes: a buffer may hold NUL bytes, so it is never a C string.
  *
- * This module is complete: read it, use it, no TODO here. */
+ * This module is complete: read it and use it; there is nothing to write. */
 #ifndef BUF_H
 #define BUF_H
 
