@@ -25,11 +25,15 @@ else
 fi
 
 echo "This restores the stubs of:"
+shared=""
 for f in $files; do
   stages=$(git show "HEAD:$f" 2>/dev/null | grep -o 'TODO(stage [0-9]*)' | sed 's/[^0-9]//g' | sort -un | tr '\n' ' ')
   echo "  $f${stages:+   (holds stages: $stages)}"
+  for s in $stages; do [ -n "$stage" ] && [ "$s" != "$stage" ] && shared=1; done
 done
-[ -n "$stage" ] && echo "Your work for the other stages in these files is reset too (it stays in the backup)."
+if [ -n "$shared" ]; then
+  echo "These files also hold other stages: your work on those is reset too (it stays in the backup)."
+fi
 
 if [ "$yes" != 1 ]; then
   if [ ! -t 0 ]; then

@@ -547,8 +547,12 @@ static void print_board(const struct chapter *ch, const cJSON *tests,
     }
     printf("\n%s%s -- %s%s  ", BOLD, ch->name, chapter_title(ch), RESET);
     bar(tp, tt, 24);
-    printf(" %d/%d tests, %d/%d stages%s\n", tp, tt, sp, n,
-           cached ? "  (unchanged since the last run)" : "");
+    if (only_stage)
+        printf(" stage %d: %d/%d tests%s\n", only_stage, tp, tt,
+               cached ? "  (unchanged since the last run)" : "");
+    else
+        printf(" %d/%d tests, %d/%d stages%s\n", tp, tt, sp, n,
+               cached ? "  (unchanged since the last run)" : "");
 
     int first_fail = -1;
     for (int i = 0; i < n; i++) {
@@ -604,7 +608,7 @@ static void print_board(const struct chapter *ch, const cJSON *tests,
         printf("%sRerun this stage:%s make check CHAPTER=%s STAGE=%d\n", BOLD, RESET,
                short_name(ch), id);
         printf("%sAll output of the tests:%s %s/\n", DIM, RESET, logdir);
-    } else if (details && tt > 0 && tp == tt) {
+    } else if (details && tt > 0 && tp == tt && (only_stage || sp == n)) {
         if (only_stage)
             printf("\n%sStage %d passes.%s Run the whole chapter: make check CHAPTER=%s\n",
                    GREEN, only_stage, RESET, short_name(ch));

@@ -2,6 +2,7 @@
  * server loop that serves one client after another. */
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,15 +14,23 @@ WB_SUITE(echo);
 
 #define MIB (1024 * 1024)
 
+static void on_alarm(int sig)
+{
+    (void)sig;
+}
+
 Test(echo, net_send_all_sends_every_byte_through_a_small_buffer)
 {
-    /* A 1 MiB send through a socket buffer of a few KiB: send() takes a
-     * part each time, and only a loop gets everything out. */
+    /* 1 MiB through a socket buffer that is already full, while a timer
+     * signal interrupts the sender every millisecond: send() then fails
+     * with EINTR when nothing went out yet, or returns after a part (a
+     * short count). Only a loop that handles both gets everything out. */
     int sv[2];
     cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
     int small = 4096;
     setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
-    unsigned char *data = malloc(MIB), *got = malloc(MIB);
+    size_t filled = wb_send_until_blocked(sv[0], 20);
+    unsigned char *data = malloc(MIB), *got = malloc(filled + MIB);
     cr_assert(data && got);
     wb_random_bytes(data, MIB);
 
@@ -30,23 +39,33 @@ Test(echo, net_send_all_sends_every_byte_through_a_small_buffer)
     cr_assert(pid >= 0);
     if (pid == 0) { /* the sender */
         close(sv[1]);
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_alarm; /* no SA_RESTART: interrupted calls return */
+        sigaction(SIGALRM, &sa, NULL);
+        struct itimerval every_ms = { { 0, 1000 }, { 0, 1000 } };
+        setitimer(ITIMER_REAL, &every_ms, NULL);
         ssize_t n = net_send_all(sv[0], data, MIB);
         _exit(n == MIB ? 0 : 1);
     }
     close(sv[0]);
-    size_t n = wb_recv(sv[1], got, MIB, 5000);
+    /* Read nothing for a while: the sender is blocked on a full buffer and
+     * the timer interrupts it before it sent a byte. The pause is the
+     * subject of this test. */
+    wb_pause_ms(30);
+    size_t n = wb_recv(sv[1], got, filled + MIB, 5000);
     int status = 0;
     waitpid(pid, &status, 0);
+    n = n > filled ? n - filled : 0;
     cr_assert(eq(sz, n, (size_t)MIB),
               "the reader received %zu of %d bytes: net_send_all() must loop until send() "
-              "has taken all of them (seed %llu)",
+              "has taken all of them, and retry when it fails with EINTR (seed %llu)",
               n, MIB, (unsigned long long)wb_seed());
-    cr_assert(memcmp(data, got, MIB) == 0,
+    cr_assert(memcmp(data, got + filled, MIB) == 0,
               "the bytes arrived changed or out of order: advance the pointer by what send() "
               "returned (seed %llu)", (unsigned long long)wb_seed());
     int sender_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    cr_assert(sender_ok,
-              "net_send_all() sent everything but did not return len (%d)", MIB);
+    cr_assert(sender_ok, "net_send_all() sent everything but did not return len (%d)", MIB);
     free(data);
     free(got);
 }
