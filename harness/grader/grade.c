@@ -522,6 +522,23 @@ static void print_failure(const cJSON *t, const char *logdir, int full)
         print_log_excerpt(logdir, t);
 }
 
+/* The line of a test's first failure in a chapter's test file; tests that
+ * failed elsewhere (in the harness, or by crashing) come after. */
+static int failure_line(const cJSON *t)
+{
+    const cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(t, "failures"), 0);
+    const char *file = jstr(f, "file", "");
+    if (!f || strstr(file, "/harness/") || !strstr(file, "tests/"))
+        return 1 << 20;
+    return jint(f, "line", 1 << 20);
+}
+
+static int by_failure_line(const void *a, const void *b)
+{
+    int la = failure_line(*(const cJSON *const *)a), lb = failure_line(*(const cJSON *const *)b);
+    return (la > lb) - (la < lb);
+}
+
 static const char *chapter_title(const struct chapter *ch)
 {
     return jstr(ch->manifest, "title", ch->name);
@@ -582,8 +599,11 @@ static void print_board(const struct chapter *ch, const cJSON *tests,
         printf("\n%sStage %d: %s%s -- %d of %d tests pass\n", BOLD, id,
                jstr(st, "title", "?"), RESET, res[first_fail].passed,
                res[first_fail].total);
-        const cJSON *t;
-        int shown = 0, hidden = 0;
+        /* Criterion runs a suite's tests in name order; show the failures in
+         * the order of the test file instead (by the line that failed), so
+         * the first one is the most basic. */
+        const cJSON *t, *failing[512];
+        int nf = 0;
         cJSON_ArrayForEach(t, tests)
         {
             if (strcmp(jstr(t, "suite", ""), jstr(st, "suite", "")) != 0)
@@ -591,6 +611,13 @@ static void print_board(const struct chapter *ch, const cJSON *tests,
             const char *status = jstr(t, "status", "");
             if (strcmp(status, "PASSED") == 0 || strcmp(status, "SKIPPED") == 0)
                 continue;
+            if (nf < 512)
+                failing[nf++] = t;
+        }
+        qsort(failing, (size_t)nf, sizeof failing[0], by_failure_line);
+        int shown = 0, hidden = 0;
+        for (int k = 0; k < nf; k++) {
+            t = failing[k];
             if (shown < 2)
                 print_failure(t, logdir, 1);
             else if (shown < 8)

@@ -13,17 +13,22 @@
 
 WB_SUITE(listen);
 
-/* A listening socket made the way the lesson shows, for the tests to call. */
-static int must_listen(const char *host)
-{
-    char err[256] = "";
-    errno = 0;
-    int fd = net_listen(host, "0", SOCK_STREAM, err, sizeof err);
-    int saved = errno;
-    cr_assert(fd >= 0, "net_listen(\"%s\", \"0\", SOCK_STREAM) returned %d (errno %d: %s); "
-              "err says: \"%s\"", host, fd, saved, strerror(saved), err);
-    return fd;
-}
+/* A listening socket from the learner's net_listen(), or a failed test.
+ * (A macro, so that a failure names the test's line.) */
+#define must_listen(host)                                                        \
+    ({                                                                           \
+        char err_[256] = "";                                                     \
+        errno = 0;                                                               \
+        int fd_ = net_listen((host), "0", SOCK_STREAM, err_, sizeof err_);       \
+        int saved_ = errno;                                                      \
+        cr_assert(fd_ >= 0,                                                      \
+                  "net_listen(\"%s\", \"0\", SOCK_STREAM) returned %d (errno %d: %s); " \
+                  "err says: \"%s\"%s",                                           \
+                  (host), fd_, saved_, strerror(saved_), err_,                   \
+                  saved_ == ENOSYS ? "\n(ENOSYS is what the stub returns: write "  \
+                                     "net_listen() in src/net.c)" : "");          \
+        fd_;                                                                     \
+    })
 
 static int sockopt(int fd, int level, int name)
 {
