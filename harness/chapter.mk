@@ -135,14 +135,18 @@ $(CURDIR)/compile_commands.json: $(CURDIR)/Makefile $(ROOT)/harness/chapter.mk
 	      "$(CURDIR)" "$$f" '$(subst ",\",$(CFLAGS_TEST))' "$$f"; sep=','; done; \
 	  echo ']'; } > $@
 
-check: $(GRADE)
+# deps.sh runs first: on a fresh machine it installs Criterion and cJSON,
+# which even the grader needs. The sub-make then sees their pkg-config flags.
+check:
 	@$(ROOT)/harness/deps.sh $(PKGS)
-	@$(MAKE) --no-print-directory -s all
+	@$(MAKE) --no-print-directory -s $(GRADE) all
 	@$(GRADE) run --chapter $(CURDIR) --tests $(TESTS_BIN) --program $(PROGRAM_BIN) --impl $(IMPL) \
 	  $(if $(STAGE),--stage $(STAGE)) $(if $(filter 1,$(FORCE)),--force) \
 	  $(if $(JOBS),--jobs $(JOBS)) $(GRADE_FLAGS)
 
-hint: $(GRADE)
+hint:
+	@$(ROOT)/harness/deps.sh
+	@$(MAKE) --no-print-directory -s $(GRADE)
 	@$(GRADE) hint --chapter $(CURDIR) $(if $(STAGE),--stage $(STAGE))
 
 print-program:

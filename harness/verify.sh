@@ -15,6 +15,18 @@ failed=0
 start=$(date +%s)
 checks_ok=0 checks_bad=0    # for the closing "N passed, N failed" line
 
+# left_running PATTERN -- 0 when no process matches within 3 s; else lists
+# and kills them. A program a test started must never outlive its test.
+left_running() {
+  i=0
+  while pgrep -f "$1" >/dev/null 2>&1 && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+  if pgrep -f "$1" >/dev/null 2>&1; then
+    echo "  PROBLEM processes left running after the tests:"; pgrep -af "$1" | sed 's/^/    /'
+    pkill -9 -f "$1"; return 1
+  fi
+  return 0
+}
+
 # count REPORT STATUS -- how many tests of a report have that status
 count() { grep -c "\"status\":[[:space:]]*\"$2\"" "$1" 2>/dev/null || true; }
 
@@ -68,6 +80,10 @@ for ch in "$@"; do
   rc=$?
   [ $rc -le 1 ] || { echo "FAIL $name: the stub run did not complete"; failed=1; }
 
+  for impl in solution-san stub-san; do
+    if left_running "$root/.workbook/build/$name/$impl/"; then checks_ok=$((checks_ok + 1))
+    else failed=1; checks_bad=$((checks_bad + 1)); fi
+  done
   sol_report=.workbook/logs/$name-solution/report.json
   stub_report=.workbook/logs/$name-stub/report.json
   n=$(count "$sol_report" PASSED); checks_ok=$((checks_ok + n))

@@ -9,6 +9,7 @@ export WB_HOME; WB_HOME=$(mktemp -d)
 export NO_COLOR=1
 trap 'rm -rf "$WB_HOME"' EXIT
 passed=0 failed=0 out=$WB_HOME/out.txt
+command -v pgrep >/dev/null || { echo "run.sh needs pgrep (Debian: apt-get install procps)"; exit 1; }
 
 # check NAME FIXTURE WANT_STATUS PATTERN... -- runs the fixture; every
 # PATTERN (a fixed string) must be in the output.
