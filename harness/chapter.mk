@@ -19,7 +19,7 @@
 #   WERROR=1               warnings are errors (always for solutions)
 
 ROOT    := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
-CHAPTER := $(notdir $(CURDIR))
+CH_NAME := $(notdir $(CURDIR))
 IMPL    ?= learner
 SAN     ?= 1
 STAGE   ?=
@@ -31,7 +31,7 @@ endif
 ifeq ($(IMPL),solution)
 # The reference files first; anything the solution does not have comes
 # from the chapter. Warnings are errors in the reference.
-SRCDIRS := $(ROOT)/solutions/$(CHAPTER)/src $(CURDIR)/src
+SRCDIRS := $(ROOT)/solutions/$(CH_NAME)/src $(CURDIR)/src
 WERROR  := 1
 else ifeq ($(IMPL),stub)
 # make test checks that the stubs compile without warnings.
@@ -50,7 +50,7 @@ OPTFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 endif
 
-BUILD  := $(ROOT)/.workbook/build/$(CHAPTER)/$(IMPL)-$(MODE)
+BUILD  := $(ROOT)/.workbook/build/$(CH_NAME)/$(IMPL)-$(MODE)
 BIN    := $(ROOT)/.workbook/bin
 GRADE  := $(BIN)/grade
 CC     ?= cc
@@ -158,6 +158,6 @@ print-tests:
 	@echo $(TESTS_BIN)
 
 clean:
-	rm -rf $(ROOT)/.workbook/build/$(CHAPTER) $(CURDIR)/compile_commands.json
+	rm -rf $(ROOT)/.workbook/build/$(CH_NAME) $(CURDIR)/compile_commands.json
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(BUILD)/harness/*.d $(BUILD)/use/*.d)

@@ -59,6 +59,15 @@ for ch in "$@"; do
   [ $sol_rc -eq 0 ] || { echo "FAIL $name: the solution does not pass every test"; \
     "$grade" run --chapter "$ch" --tests "$sol_tests" --program "$sol_prog" --impl solution; failed=1; }
 
+  # The top-level entry point reaches the same build (CHAPTER=short name).
+  short=${name#*-}
+  if make --no-print-directory -s check CHAPTER="$short" IMPL=solution >/dev/null 2>&1; then
+    checks_ok=$((checks_ok + 1))
+  else
+    echo "  PROBLEM make check CHAPTER=$short IMPL=solution fails at the top level"; failed=1
+    checks_bad=$((checks_bad + 1))
+  fi
+
   # The stubs as committed (a learner's edits in src/ are not the stubs).
   stub_dir=$ch/src
   if git rev-parse --verify -q HEAD >/dev/null 2>&1 && ! git diff --quiet HEAD -- "$ch/src" 2>/dev/null; then
