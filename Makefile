@@ -17,7 +17,7 @@ endif
 PASS := $(if $(STAGE),STAGE=$(STAGE)) $(if $(IMPL),IMPL=$(IMPL)) $(if $(SAN),SAN=$(SAN)) \
         $(if $(FORCE),FORCE=$(FORCE)) $(if $(JOBS),JOBS=$(JOBS))
 
-.PHONY: help check hint reset grade test print-program deps clean need-chapter
+.PHONY: help check hint reset grade test print-program deps clean need-chapter fuzz bench
 
 help:
 	@echo "Workbook commands:"
@@ -28,6 +28,8 @@ help:
 	@echo "  make grade [FORMAT=json]          the scoreboard of every chapter"
 	@echo "  make print-program CHAPTER=sockets [IMPL=solution] [SAN=0]   build the program, print its path"
 	@echo "  make test                         verify the workbook (solutions pass, stubs fail)"
+	@echo "  make bench CHAPTER=http           requests/s of your server, the reference and nginx (wrk)"
+	@echo "  make fuzz CHAPTER=http [IMPL=learner] [FUZZ_TIME=60]   fuzz the request parser (libFuzzer)"
 	@echo "  make deps                         install the libraries the workbook needs"
 	@echo "  make clean                        remove build output (not your code, not your progress)"
 	@echo "Options: IMPL=solution (the reference), SAN=0 (no sanitizers, -O2), FORCE=1 (rerun unchanged tests)"
@@ -48,6 +50,12 @@ hint: need-chapter
 
 print-program: need-chapter
 	@$(MAKE) --no-print-directory -s -C $(CH_DIR) print-program $(PASS)
+
+fuzz: need-chapter
+	@$(MAKE) --no-print-directory -s -C $(CH_DIR) fuzz $(PASS) $(if $(FUZZ_TIME),FUZZ_TIME=$(FUZZ_TIME))
+
+bench: need-chapter
+	@$(MAKE) --no-print-directory -s -C $(CH_DIR) bench
 
 reset: need-chapter
 	@harness/reset.sh $(CH_DIR) "$(STAGE)" "$(YES)"

@@ -66,11 +66,11 @@ TEST_LIBS   := $(shell pkg-config --libs criterion libcjson 2>/dev/null)
 
 WARN    := -Wall -Wextra -pedantic $(if $(filter 1,$(WERROR)),-Werror)
 INCS    := $(foreach d,$(SRCDIRS) $(USE_DIRS),-I$(d))
-CFLAGS_APP  := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPTFLAGS) \
+CFLAGS_APP  := -std=c11 -D_XOPEN_SOURCE=700 -pthread $(WARN) $(OPTFLAGS) \
                $(INCS) $(PKG_CFLAGS) -MMD -MP
 CFLAGS_TEST := $(EXTRA_TEST_CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation $(OPTFLAGS) $(INCS) \
                -I$(ROOT)/harness/lib $(PKG_CFLAGS) $(TEST_CFLAGS) -MMD -MP
-LDFLAGS_ALL := $(filter -fsanitize=%,$(OPTFLAGS))
+LDFLAGS_ALL := $(filter -fsanitize=%,$(OPTFLAGS)) -pthread
 
 APP_OBJS  := $(MODULES:%=$(BUILD)/%.o) $(USE_OBJS)
 TEST_SRCS := $(sort $(wildcard $(CURDIR)/tests/*.c))
@@ -85,7 +85,7 @@ SRCDIRS += $(EXTRA_SRC_DIRS)
 
 vpath %.c $(SRCDIRS)
 
-.PHONY: all check hint print-program print-tests clean
+.PHONY: all check hint print-program print-tests clean fuzz bench
 .DEFAULT_GOAL := check
 
 all: $(PROGRAM_BIN) $(TESTS_BIN) $(if $(filter learner,$(IMPL)),$(CURDIR)/compile_commands.json)
@@ -101,8 +101,12 @@ $(TESTS_BIN): $(TEST_OBJS) $(APP_OBJS) | $(PROGRAM_BIN)
 $(BUILD)/%.o: %.c | $(BUILD)/tests $(BUILD)/harness $(BUILD)/use
 	$(CC) $(CFLAGS_APP) -c $< -o $@
 
-$(BUILD)/use/%.o: | $(BUILD)/use
-	$(CC) $(CFLAGS_APP) -c $(firstword $(foreach d,$(USE_DIRS),$(wildcard $(d)/$*.c))) -o $@
+# One rule per earlier layer: 01-sockets/net -> solutions/01-sockets/src/net.c
+define use_rule
+$(BUILD)/use/$(notdir $(1)).o: $(ROOT)/solutions/$(dir $(1))src/$(notdir $(1)).c | $(BUILD)/use
+	$$(CC) $$(CFLAGS_APP) -c $$< -o $$@
+endef
+$(foreach u,$(USES),$(eval $(call use_rule,$(u))))
 
 $(BUILD)/tests/%.o: $(CURDIR)/tests/%.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_TEST) -c $< -o $@
@@ -156,6 +160,36 @@ print-program:
 print-tests:
 	@$(MAKE) --no-print-directory -s $(TESTS_BIN) >&2
 	@echo $(TESTS_BIN)
+
+# make fuzz: the chapter's libFuzzer targets (fuzz/*.c) against the
+# reference -- or your code with IMPL=learner -- for FUZZ_TIME seconds.
+# The chapter Makefile names FUZZ_MODULES (and FUZZ_USES from earlier layers).
+FUZZ_TIME ?= 60
+FUZZ_IMPL := $(if $(filter command line,$(origin IMPL)),$(IMPL),solution)
+FUZZ_DIRS := $(if $(filter solution,$(FUZZ_IMPL)),$(ROOT)/solutions/$(CH_NAME)/src) $(CURDIR)/src
+FUZZ_BIN  := $(ROOT)/.workbook/build/$(CH_NAME)/fuzz-$(FUZZ_IMPL)/fuzz
+FUZZ_WORK := $(ROOT)/.workbook/fuzz/$(CH_NAME)
+fuzz:
+	@[ -n "$(wildcard $(CURDIR)/fuzz/*.c)" ] || { echo "$(CH_NAME) has no fuzz target"; exit 2; }
+	@command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install clang (dnf install clang; macOS: brew install llvm)"; exit 2; }
+	@mkdir -p $(dir $(FUZZ_BIN)) $(FUZZ_WORK)
+	@echo "fuzzing the $(FUZZ_IMPL) code for $(FUZZ_TIME) s (corpus: $(FUZZ_WORK))"
+	@clang -std=gnu11 -D_XOPEN_SOURCE=700 -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=all $(foreach d,$(FUZZ_DIRS) $(USE_DIRS),-I$(d)) \
+	  $(wildcard $(CURDIR)/fuzz/*.c) \
+	  $(foreach m,$(FUZZ_MODULES),$(firstword $(wildcard $(addsuffix /$(m).c,$(FUZZ_DIRS))))) \
+	  $(foreach u,$(FUZZ_USES),$(ROOT)/solutions/$(dir $(u))src/$(notdir $(u)).c) -o $(FUZZ_BIN)
+	@cd $(FUZZ_WORK) && $(FUZZ_BIN) -max_total_time=$(FUZZ_TIME) -max_len=8192 \
+	  -print_final_stats=1 $(FUZZ_WORK) $(CURDIR)/fuzz/corpus 2>&1 | \
+	  grep -E "^#[0-9]+ *DONE|stat::number_of_executed_units|ERROR|SUMMARY|Test unit written|==[0-9]+==" ; \
+	  status=$${PIPESTATUS:-0}; ls $(FUZZ_WORK)/crash-* >/dev/null 2>&1 && \
+	  { echo "fuzz: a crash was found; the input is in $(FUZZ_WORK)/crash-*"; exit 1; } || \
+	  echo "fuzz: no crash, no sanitizer report in $(FUZZ_TIME) s"
+
+# make bench: a chapter's bench.sh, if it has one.
+bench:
+	@[ -x $(CURDIR)/bench.sh ] || { echo "$(CH_NAME) has no benchmark"; exit 2; }
+	@$(CURDIR)/bench.sh
 
 clean:
 	rm -rf $(ROOT)/.workbook/build/$(CH_NAME) $(CURDIR)/compile_commands.json
