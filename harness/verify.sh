@@ -77,6 +77,9 @@ for ch in "$@"; do
     echo "($ch/src has changes: checking the stubs as committed in git)"
   fi
   stub_dir=$(cd "$stub_dir" && pwd)
+  # A stub build may have come from another STUB_DIR: make compares times,
+  # not paths, so start it afresh.
+  rm -rf "$root/.workbook/build/$name/stub-san"
   if ! make --no-print-directory -s -C "$ch" all IMPL=stub STUB_DIR="$stub_dir" SAN=1 >/tmp/wb-build.$$ 2>&1; then
     cat /tmp/wb-build.$$; echo "FAIL $name: the stubs do not compile without warnings"; failed=1; continue
   fi

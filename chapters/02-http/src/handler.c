@@ -1,0 +1,39 @@
+/* handler -- the answers of the file server. See handler.h. */
+#include "handler.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "files.h"
+
+void handler_serve(const struct site *site, const struct http_request *req,
+                   const struct buf *body, struct response *resp)
+{
+    (void)site;
+    (void)body;
+    /* TODO(stage 4): GET: files_decode_path() the request path,
+     * files_resolve() it under site->root, open() the file, and answer 200
+     * with "Content-Type: <files_mime()>" and the file as the body
+     * (resp->file_fd, file_off = 0, file_len = its size). An error code
+     * from a files_* function is minus the status to answer with
+     * (response_error(resp, -rc)).
+     *
+     * TODO(stage 5): HEAD is GET without the body (resp->head_only = 1);
+     * the other methods RFC 9110 defines (POST, PUT, DELETE, CONNECT,
+     * OPTIONS, TRACE, PATCH) get 405 with "Allow: GET, HEAD"; any other
+     * method token gets 501. The path /echo is not a file: every method
+     * but POST on it gets 405 with "Allow: POST".
+     *
+     * TODO(stage 7): POST /echo answers 200 with the request body
+     * ("Content-Type: application/octet-stream").
+     *
+     * TODO(stage 9): ETag and Last-Modified on every file; If-None-Match
+     * (weak comparison, "*") or else If-Modified-Since -> 304; Range ->
+     * 206 with Content-Range, or 416 with "Content-Range: bytes * /SIZE"
+     * (no space before the slash). "Accept-Ranges: bytes". */
+    (void)req;
+    response_error(resp, 404);
+}

@@ -1,0 +1,114 @@
+/* http -- the request parser. See http.h for the contracts: they are the
+ * spec the tests check, read them first.
+ *
+ * Parse from the start of the buffer every time more bytes arrive, never
+ * read past len, never copy: slices point into buf. */
+#include "http.h"
+
+#include <string.h>
+
+/* tchar from RFC 9110 section 5.6.2: the bytes of a token (a method, a
+ * header field name). */
+static int is_tchar(unsigned char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return 1;
+    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static unsigned char lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+int http_slice_eq_nocase(struct http_slice s, const char *cstr)
+{
+    size_t n = strlen(cstr);
+    if (s.n != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (lower((unsigned char)s.p[i]) != lower((unsigned char)cstr[i]))
+            return 0;
+    return 1;
+}
+
+int http_parse_request_line(const char *buf, size_t len, struct http_request *req)
+{
+    /* TODO(stage 1): parse "METHOD SP TARGET SP HTTP/1.x CRLF".
+     *
+     *  - Skip empty lines ("\r\n" or "\n") before the request line.
+     *  - Find the line end (CRLF, or a bare LF). No end yet: if the bytes
+     *    so far could still become a valid line, HTTP_INCOMPLETE (but
+     *    -414 once more than HTTP_MAX_REQUEST_LINE bytes came without an
+     *    end); a CR followed by anything but LF is -400.
+     *  - method: 1 or more tchars (is_tchar), then exactly one ' '.
+     *  - target: 1 or more bytes > 0x20 and != 0x7f, then exactly one ' '.
+     *    Split it at the first '?' into path and query. "*" only for
+     *    OPTIONS; "http://host/path" (absolute-form) has path "/path".
+     *  - version: exactly "HTTP/" DIGIT "." DIGIT; major other than 1 is
+     *    -505; minor 0 is 0, anything else counts as 1.
+     * Return the bytes used, skipped empty lines and line end included. */
+    (void)buf;
+    (void)len;
+    (void)req;
+    (void)is_tchar;
+    return -400;
+}
+
+int http_parse_headers(const char *buf, size_t len, struct http_request *req)
+{
+    /* TODO(stage 2): one "name: value" per line until an empty line.
+     * For each line: a line starting with ' ' or '\t' (obs-fold) is -400;
+     * the name is 1 or more tchars directly followed by ':' (a space before
+     * the colon is -400); the value is the rest without spaces and tabs
+     * around it, and holds no control bytes but '\t' (-400). Store slices
+     * in req->headers; more than HTTP_MAX_HEADERS is -431, a line longer
+     * than HTTP_MAX_HEADER_LINE is -431. Return the bytes used, the empty
+     * line included, or HTTP_INCOMPLETE before it arrived. */
+    (void)buf;
+    (void)len;
+    req->nheaders = 0;
+    return -400;
+}
+
+int http_parse_request(const char *buf, size_t len, struct http_request *req)
+{
+    int n = http_parse_request_line(buf, len, req);
+    if (n <= 0)
+        return n;
+    size_t limit = len < HTTP_MAX_HEAD ? len : HTTP_MAX_HEAD;
+    int h = http_parse_headers(buf + n, limit - (size_t)n, req);
+    if (h == HTTP_INCOMPLETE && len >= HTTP_MAX_HEAD)
+        return -431;
+    if (h <= 0)
+        return h;
+    return n + h;
+}
+
+const struct http_slice *http_header_get(const struct http_request *req, const char *name)
+{
+    /* TODO(stage 2): the value of the first field whose name equals name
+     * without regard to case (http_slice_eq_nocase), or NULL. */
+    (void)req;
+    (void)name;
+    return NULL;
+}
+
+int http_check_head(const struct http_request *req, struct http_head_info *info)
+{
+    memset(info, 0, sizeof *info);
+    (void)req;
+    /* TODO(stage 2): HTTP/1.1 needs exactly one Host field (else -400);
+     * HTTP/1.0 may have none (but not two). Put its value in info->host.
+     *
+     * TODO(stage 6): info->keep_alive: HTTP/1.1 stays open unless a
+     * Connection field lists "close"; HTTP/1.0 closes unless it lists
+     * "keep-alive". (The value is a comma-separated list, any case.)
+     *
+     * TODO(stage 7): the body. Content-Length: digits only, no overflow,
+     * repeated only with the same value (else -400) -> HTTP_BODY_LENGTH
+     * when > 0. Transfer-Encoding: with Content-Length, or in HTTP/1.0,
+     * -400 (request smuggling); "chunked" -> HTTP_BODY_CHUNKED; anything
+     * else -501. */
+    return 0;
+}

@@ -1,0 +1,114 @@
+/* http -- parsing HTTP/1.1 requests (RFC 9112), incrementally and without
+ * copying.
+ *
+ * The parser reads the request head -- the request line and the header
+ * fields, up to the empty line -- from the start of a buffer that may hold
+ * only part of it yet. It never allocates and never copies: every field of
+ * struct http_request is a slice (pointer + length) into the caller's
+ * buffer, valid as long as that buffer is. It never reads past len.
+ *
+ *   stage 1: http_parse_request_line()
+ *   stage 2: http_parse_headers(), http_header_get(), http_check_head()
+ *
+ * What it deliberately does not do: decode percent-escapes (files.c does,
+ * once, where it matters), interpret header values beyond what framing
+ * needs (Host, Content-Length, Transfer-Encoding, Connection), or accept
+ * obsolete forms that RFC 9112 says to reject (obs-fold). */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Limits. A longer request line is 414 URI Too Long; a longer header line,
+ * more header fields or a longer head is 431 Request Header Fields Too
+ * Large. */
+#define HTTP_MAX_REQUEST_LINE 8192
+#define HTTP_MAX_HEADER_LINE 8192
+#define HTTP_MAX_HEADERS 64
+#define HTTP_MAX_HEAD 65536
+
+/* Results: > 0 is a byte count; HTTP_INCOMPLETE asks for more bytes; a
+ * negative value is minus the status code to answer with (-400, -414,
+ * -431, -501, -505). */
+#define HTTP_INCOMPLETE 0
+
+/* A run of bytes in the caller's buffer. Not NUL-terminated. */
+struct http_slice {
+    const char *p;
+    size_t n;
+};
+
+struct http_header {
+    struct http_slice name;  /* as sent; compare without case */
+    struct http_slice value; /* without the whitespace around it */
+};
+
+struct http_request {
+    struct http_slice method;   /* "GET": a token, case-sensitive */
+    struct http_slice target;   /* the request-target as sent: "/a%20b?x=1" */
+    struct http_slice path;     /* target up to '?': "/a%20b" ("*" for OPTIONS *) */
+    struct http_slice query;    /* after '?', without it; n == 0 when none */
+    int minor;                  /* HTTP/1.minor: 0 or 1 (1.2 and up count as 1) */
+    struct http_header headers[HTTP_MAX_HEADERS];
+    size_t nheaders;
+};
+
+/* How the body is framed, and whether the connection stays open; filled by
+ * http_check_head(). */
+enum http_body { HTTP_BODY_NONE, HTTP_BODY_LENGTH, HTTP_BODY_CHUNKED };
+
+struct http_head_info {
+    enum http_body body;
+    uint64_t content_length;    /* for HTTP_BODY_LENGTH */
+    int keep_alive;             /* 1: the connection may serve another request */
+    struct http_slice host;     /* the Host header's value */
+};
+
+/* 1 when s holds exactly the text of cstr, ignoring ASCII case. */
+int http_slice_eq_nocase(struct http_slice s, const char *cstr);
+
+/* Parses the request line at the start of buf[0..len):
+ *     method SP request-target SP HTTP-version CRLF
+ * (a bare LF ends the line too; empty lines before it are skipped).
+ * Fills req->method, target, path, query and minor.
+ * Returns the bytes used, line end included (> 0); HTTP_INCOMPLETE when no
+ * line end came yet and the line could still become valid; -400 when it
+ * cannot (a method that is not a token, not exactly one space between the
+ * parts, a target with control bytes or spaces, a target that is neither
+ * "/path" (origin-form), "http://host/path" (absolute-form: path is
+ * "/path") nor "*" for OPTIONS, a '#' fragment, a version that is not
+ * "HTTP/" DIGIT "." DIGIT, a CR not followed by LF); -414 when
+ * the line is longer than HTTP_MAX_REQUEST_LINE; -505 for a version other
+ * than HTTP/1.x. */
+int http_parse_request_line(const char *buf, size_t len, struct http_request *req);
+
+/* Parses header fields from buf[0..len), which starts right after the
+ * request line, up to and including the empty line that ends the head.
+ *     field-name ":" OWS field-value OWS CRLF
+ * Fills req->headers and req->nheaders. Returns the bytes used, the empty
+ * line included (> 0); HTTP_INCOMPLETE when the empty line has not come
+ * yet; -400 for a malformed field (no colon, a name that is not a token,
+ * whitespace before the colon, obs-fold -- a line starting with a space or
+ * tab --, a control byte other than tab in the value); -431 for a line
+ * longer than HTTP_MAX_HEADER_LINE or more than HTTP_MAX_HEADERS fields. */
+int http_parse_headers(const char *buf, size_t len, struct http_request *req);
+
+/* The whole head: the request line, then the header fields, then no more
+ * than HTTP_MAX_HEAD bytes in all (else -431). Same results as above. */
+int http_parse_request(const char *buf, size_t len, struct http_request *req);
+
+/* The value of the first header field called name (any case), or NULL. */
+const struct http_slice *http_header_get(const struct http_request *req,
+                                         const char *name);
+
+/* Checks the head for what RFC 9112 requires and says how to read the body.
+ * Returns 0, or -400 when: HTTP/1.1 without exactly one Host field; a
+ * Content-Length that is not all digits, overflows, or appears twice with
+ * different values; Transfer-Encoding together with Content-Length (a
+ * request smuggling risk); Transfer-Encoding in HTTP/1.0. Returns -501 for
+ * a Transfer-Encoding other than "chunked". keep_alive: HTTP/1.1 unless
+ * "Connection: close", HTTP/1.0 only with "Connection: keep-alive". */
+int http_check_head(const struct http_request *req, struct http_head_info *info);
+
+#endif

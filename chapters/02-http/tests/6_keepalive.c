@@ -1,0 +1,440 @@
+/* Stage 6: persistent connections and pipelining -- http_check_head()'s
+ * keep_alive, and a connection loop (conn_serve) that reads one request
+ * after another from the same socket, keeps the bytes of the next request
+ * that came with this one, and closes only when a side asked for it. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "conn.h"
+#include "http.h"
+#include "wbtest.h"
+
+WB_SUITE(keepalive);
+
+#define GET(path) "GET " path " HTTP/1.1\r\nHost: localhost\r\n\r\n"
+
+/* ---- helpers --------------------------------------------------------------- */
+
+/* Reads one response from fd like ht_read(), but a failure message starts
+ * with context: which of several requests on the connection this was. */
+static struct ht_response *must_read(struct wb_proc *p, int fd, const char *raw, size_t len,
+                                     int head_request, const char *context)
+{
+    char why[1024], e[2048];
+    char *got = NULL;
+    size_t gotlen = 0;
+    struct ht_response *r = ht_try_read(fd, head_request, WB_IO_MS, why, sizeof why, &got,
+                                        &gotlen);
+    if (!r)
+        cr_fatal("%s\nno complete response: %s\n%s\nreceived (%zu bytes): %s\n%s", context, why,
+                 ht_describe_request(p, raw, len), gotlen,
+                 wb_escape(got ? got : "", gotlen, 400, e, sizeof e), p ? wb_describe(p) : "");
+    r->req = malloc(len + 1);
+    cr_assert(r->req != NULL, "out of memory");
+    memcpy(r->req, raw, len);
+    r->req[len] = '\0';
+    r->req_len = len;
+    return r;
+}
+
+/* Fails the test if anything (a response, or the close) arrives on fd
+ * within ms: the server must wait for the rest of the request. */
+static void expect_silence(struct wb_proc *p, int fd, int ms, const char *sent, size_t sentlen,
+                           const char *why)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    if (poll(&pfd, 1, ms) == 0)
+        return;
+    char got[2048], e1[1024], e2[3000];
+    ssize_t n = recv(fd, got, sizeof got, MSG_DONTWAIT);
+    cr_fatal("%s\nsent so far (%zu bytes): %s\nwithin %d ms the server %s%s\n%s", why, sentlen,
+             wb_escape(sent, sentlen, 300, e1, sizeof e1), ms,
+             n > 0 ? "answered: " : "closed the connection",
+             n > 0 ? wb_escape(got, (size_t)n, 400, e2, sizeof e2) : "", wb_describe(p));
+}
+
+/* Does the comma-separated list v hold token (any case)? */
+static int has_token(const char *v, const char *token)
+{
+    size_t n = strlen(token);
+    while (*v) {
+        while (*v == ' ' || *v == '\t' || *v == ',')
+            v++;
+        const char *e = v;
+        while (*e && *e != ',')
+            e++;
+        const char *t = e;
+        while (t > v && (t[-1] == ' ' || t[-1] == '\t'))
+            t--;
+        if ((size_t)(t - v) == n && strncasecmp(v, token, n) == 0)
+            return 1;
+        v = e;
+    }
+    return 0;
+}
+
+static void expect_file(struct wb_proc *p, const struct ht_response *r, const char *path,
+                        const char *why)
+{
+    const struct ht_file *f = ht_file(path);
+    cr_assert(f != NULL, "test bug: %s is not in the fixture", path);
+    ht_expect_status(p, r, 200, NULL, 0, why);
+    ht_expect_body(p, r, f->data, f->len, why);
+}
+
+/* send() for the unit tests, which have no program to describe. */
+static void send_plain(int fd, const char *raw, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, raw, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        cr_assert(n > 0, "send to conn_serve()'s connection failed: %s", strerror(errno));
+        raw += n;
+        len -= (size_t)n;
+    }
+}
+
+/* A connected TCP pair on loopback: *client for the test, *server as
+ * accept() returned it, for conn_serve(). */
+static void tcp_pair(int *client, int *server)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t alen = sizeof a;
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert(l >= 0, "test setup: socket: %s", strerror(errno));
+    int ok = bind(l, (struct sockaddr *)&a, sizeof a) == 0 && listen(l, 1) == 0 &&
+             getsockname(l, (struct sockaddr *)&a, &alen) == 0;
+    cr_assert(ok, "test setup: bind/listen on loopback: %s", strerror(errno));
+    int c = wb_try_connect("127.0.0.1", ntohs(a.sin_port));
+    cr_assert(c >= 0, "test setup: connect: %s", strerror(errno));
+    int s = accept(l, NULL, NULL);
+    cr_assert(s >= 0, "test setup: accept: %s", strerror(errno));
+    *client = c;
+    *server = s;
+    close(l);
+}
+
+static struct {
+    struct site site;
+    struct server_config cfg;
+    int fd;
+    volatile int done;
+} job;
+
+static void *serve_thread(void *arg)
+{
+    (void)arg;
+    conn_serve(&job.cfg, job.fd);
+    __atomic_store_n(&job.done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* Runs conn_serve() on its own thread for a fresh connection; returns the
+ * client's end. */
+static int start_conn_serve(int timeout_ms)
+{
+    cr_assert(realpath(ht_make_root(), job.site.root) != NULL, "test setup: realpath: %s",
+              strerror(errno));
+    job.cfg = (struct server_config){ .listen_fd = -1, .site = &job.site, .max_clients = 4,
+                                      .timeout_ms = timeout_ms, .max_body = 1 << 20 };
+    int client;
+    tcp_pair(&client, &job.fd);
+    pthread_t t;
+    cr_assert(eq(int, pthread_create(&t, NULL, serve_thread, NULL), 0), "test setup: pthread");
+    pthread_detach(t);
+    return client;
+}
+
+/* ---- http_check_head: keep_alive -------------------------------------------- */
+
+Test(keepalive, http_check_head_says_whether_the_connection_stays_open)
+{
+    static const struct {
+        const char *head;
+        int want;
+        const char *why;
+    } cases[] = {
+        { "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 1, "HTTP/1.1 connections are persistent by default" },
+        { "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", 0,
+          "\"Connection: close\" ends the connection after this response" },
+        { "GET / HTTP/1.1\r\nHost: a\r\nConnection: CLOSE\r\n\r\n", 0,
+          "connection options are case-insensitive" },
+        { "GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, close\r\n\r\n", 0,
+          "Connection holds a comma-separated list: look at every element" },
+        { "GET / HTTP/1.1\r\nHost: a\r\nConnection: foo,close\r\n\r\n", 0,
+          "list elements may have no space after the comma" },
+        { "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n\r\n", 1,
+          "keep-alive changes nothing in HTTP/1.1" },
+        { "GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, close\r\n\r\n", 0,
+          "close wins wherever it is in the list" },
+        { "GET / HTTP/1.0\r\n\r\n", 0, "HTTP/1.0 connections close after one response by default" },
+        { "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 1,
+          "an HTTP/1.0 client asks for a persistent connection with \"Connection: keep-alive\"" },
+        { "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", 1,
+          "connection options are case-insensitive" },
+        { "GET / HTTP/1.0\r\nHost: a\r\nConnection: close\r\n\r\n", 0,
+          "HTTP/1.0 with \"Connection: close\"" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char e[512];
+        const char *h = cases[i].head;
+        size_t len = strlen(h);
+        struct http_request req;
+        struct http_head_info info;
+        int n = http_parse_request(h, len, &req);
+        cr_assert(eq(int, n, (int)len),
+                  "http_parse_request(%s) returned %d; expected %zu, the whole head (stage 2's "
+                  "tests must pass first)", wb_escape(h, len, 200, e, sizeof e), n, len);
+        memset(&info, 0x55, sizeof info); /* garbage: every field must be set */
+        int rc = http_check_head(&req, &info);
+        cr_expect(eq(int, rc, 0), "http_check_head(%s) returned %d; expected 0 (a valid head)",
+                  wb_escape(h, len, 200, e, sizeof e), rc);
+        cr_expect(eq(int, info.keep_alive, cases[i].want),
+                  "http_check_head(%s) set keep_alive = %d; expected %d: %s",
+                  wb_escape(h, len, 200, e, sizeof e), info.keep_alive, cases[i].want,
+                  cases[i].why);
+    }
+}
+
+/* ---- conn_serve, without the server around it -------------------------------- */
+
+Test(keepalive, conn_serve_answers_requests_until_the_client_closes)
+{
+    int fd = start_conn_serve(3000);
+    const char *raw = GET("/hello.txt") GET("/index.html");
+    size_t len = strlen(raw);
+    send_plain(fd, raw, len);
+    struct ht_response *a = must_read(NULL, fd, raw, len, 0,
+                                      "conn_serve() got two requests in one write on a "
+                                      "connection of its own (a TCP socket as accept() returns "
+                                      "it); the first response:");
+    expect_file(NULL, a, "/hello.txt", "conn_serve(): the first of two pipelined requests");
+    struct ht_response *b = must_read(NULL, fd, raw, len, 0,
+                                      "conn_serve(): the response to the second of two "
+                                      "requests that arrived in one read -- keep the bytes "
+                                      "after the first request's head, they are the next "
+                                      "request:");
+    expect_file(NULL, b, "/index.html", "conn_serve(): the second of two pipelined requests");
+
+    /* The client is done: conn_serve() must see EOF, close and return. */
+    shutdown(fd, SHUT_WR);
+    int r = wb_wait_eof(fd, 2000);
+    cr_assert(eq(int, r, 1),
+              "after two answered requests the client shut down its sending side; conn_serve() "
+              "must then close the socket (recv() returning 0 means the client is done), but "
+              "the connection %s within 2000 ms", r == 0 ? "got more bytes" : "stayed open");
+    long long until = wb_now_ms() + 1000;
+    while (!__atomic_load_n(&job.done, __ATOMIC_SEQ_CST) && wb_now_ms() < until)
+        wb_pause_ms(5);
+    int done = __atomic_load_n(&job.done, __ATOMIC_SEQ_CST);
+    cr_assert(done, "conn_serve() closed the socket but did not return within 1000 ms");
+    ht_free(a);
+    ht_free(b);
+    close(fd);
+}
+
+/* ---- end to end ---------------------------------------------------------------- */
+
+Test(keepalive, http_1_1_keeps_the_connection_open_by_default_also_after_a_404)
+{
+    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    int fd = wb_connect(p);
+    const char *r1 = GET("/missing.txt"), *r2 = GET("/hello.txt");
+    wb_send_str(p, fd, r1);
+    struct ht_response *a = must_read(p, fd, r1, strlen(r1), 0,
+                                      "the first of two requests on one HTTP/1.1 connection:");
+    ht_expect_status(p, a, 404, NULL, 0, "a file that does not exist");
+    const char *c = ht_header(a, "Connection");
+    cr_assert(c == NULL || has_token(c, "close") == 0,
+              "the client sent an HTTP/1.1 request without \"Connection: close\"; the 404 "
+              "response says \"Connection: %s\", but an error about a missing file is no reason "
+              "to close: the connection can serve the next request\n%s",
+              c ? c : "", ht_describe_response(a));
+    wb_send_str(p, fd, r2);
+    struct ht_response *b = must_read(p, fd, r2, strlen(r2), 0,
+                                      "the second request on the same connection (the first "
+                                      "was answered 404): HTTP/1.1 connections are persistent "
+                                      "unless a side says \"Connection: close\" -- after a "
+                                      "response, go back to reading the next request");
+    expect_file(p, b, "/hello.txt", "the second request on a kept-alive connection");
+    ht_free(a);
+    ht_free(b);
+}
+
+Test(keepalive, connection_close_is_answered_with_connection_close_then_eof)
+{
+    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    int fd = wb_connect(p);
+    const char *raw = "GET /hello.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    wb_send_str(p, fd, raw);
+    struct ht_response *r = must_read(p, fd, raw, strlen(raw), 0,
+                                      "a request with \"Connection: close\":");
+    expect_file(p, r, "/hello.txt", "a request with \"Connection: close\"");
+    const char *c = ht_header(r, "Connection");
+    cr_assert(c != NULL && has_token(c, "close"),
+              "the client sent \"Connection: close\"; the response must say \"Connection: "
+              "close\" too (set resp->close: response_head() writes it), so that the client "
+              "knows the server closes next\n%s\nreceived: %s",
+              ht_describe_request(p, raw, strlen(raw)), ht_describe_response(r));
+    wb_expect_eof(p, fd, 1000,
+                  "after answering a request with \"Connection: close\" the server must close "
+                  "the connection (the client waits for EOF)");
+    ht_free(r);
+}
+
+Test(keepalive, http_1_0_closes_the_connection_after_the_response_by_default)
+{
+    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    int fd = wb_connect(p);
+    const char *raw = "GET /hello.txt HTTP/1.0\r\n\r\n";
+    wb_send_str(p, fd, raw);
+    struct ht_response *r = must_read(p, fd, raw, strlen(raw), 0, "an HTTP/1.0 request:");
+    expect_file(p, r, "/hello.txt", "an HTTP/1.0 request");
+    wb_expect_eof(p, fd, 1000,
+                  "an HTTP/1.0 request without \"Connection: keep-alive\" was answered; HTTP/1.0 "
+                  "clients expect the server to close after one response\n%s",
+                  ht_describe_request(p, raw, strlen(raw)));
+    ht_free(r);
+}
+
+Test(keepalive, http_1_0_with_connection_keep_alive_stays_open)
+{
+    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    int fd = wb_connect(p);
+    const char *r1 = "GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+    const char *r2 = "GET /index.html HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+    wb_send_str(p, fd, r1);
+    struct ht_response *a = must_read(p, fd, r1, strlen(r1), 0,
+                                      "the first of two HTTP/1.0 keep-alive requests:");
+    expect_file(p, a, "/hello.txt", "an HTTP/1.0 request with \"Connection: keep-alive\"");
+    wb_send_str(p, fd, r2);
+    struct ht_response *b = must_read(p, fd, r2, strlen(r2), 0,
+                                      "the second request on the same connection: an HTTP/1.0 "
+                                      "client that sends \"Connection: keep-alive\" asks for a "
+                                      "persistent connection, so it must stay open");
+    expect_file(p, b, "/index.html", "the second HTTP/1.0 keep-alive request");
+    ht_free(a);
+    ht_free(b);
+}
+
+Test(keepalive, three_pipelined_requests_are_answered_in_order)
+{
+    static const char *const paths[] = { "/hello.txt", "/data.json", "/docs/guide.html" };
+    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    char raw[512];
+    size_t len = 0;
+    for (int i = 0; i < 3; i++)
+        len += (size_t)snprintf(raw + len, sizeof raw - len,
+                                "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", paths[i]);
+    int fd = wb_connect(p);
+    wb_send(p, fd, raw, len);
+    for (int i = 0; i < 3; i++) {
+        char ctx[512], one[128];
+        int n = snprintf(one, sizeof one, "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                         paths[i]);
+        snprintf(ctx, sizeof ctx,
+                 "three requests arrived in one write (pipelining); response %d of 3 must "
+                 "answer GET %s -- one request at a time, in order, keeping the bytes that "
+                 "follow each head for the next round", i + 1, paths[i]);
+        struct ht_response *r = must_read(p, fd, one, (size_t)n, 0, ctx);
+        expect_file(p, r, paths[i], ctx);
+        ht_free(r);
+    }
+    ht_expect_no_extra_fd(p, fd, raw, len,
+                          "three pipelined requests got their three responses; nothing else "
+                          "may follow");
+}
+
+Test(keepalive, a_request_sent_one_byte_at_a_time_is_answered_once)
+{
+    const char *raw =
+        "GET /hello.txt HTTP/1.1\r\nHost: localhost\r\nUser-Agent: one-byte-at-a-time\r\n\r\n";
+    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    int fd = wb_connect(p);
+    wb_send_bytewise(p, fd, raw, strlen(raw));
+    struct ht_response *r = must_read(p, fd, raw, strlen(raw), 0,
+                                      "the request was sent one byte per write: keep reading "
+                                      "into the same buffer until the parser sees the empty "
+                                      "line (HTTP_INCOMPLETE means: read more)");
+    expect_file(p, r, "/hello.txt", "a request sent one byte at a time");
+    ht_expect_no_extra(p, r,
+                       "a request that arrived in many pieces is still one request: one "
+                       "response (no error for a partial piece, no second answer)");
+    ht_free(r);
+}
+
+Test(keepalive, a_request_split_across_writes_waits_for_its_end_and_keeps_the_next_one)
+{
+    /* Each piece is sent only after the server had time to read and parse
+     * the ones before: no response may come until the head is complete. */
+    static const char *const pieces[] = {
+        "GET /hello.txt HTTP/1.1\r",              /* a CR, its LF still to come */
+        "\nHost: localhost\r\n",                  /* the head without its empty line */
+        "\r\nGET /sty",                           /* the end, and half the next request */
+        "le.css HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    };
+    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    int fd = wb_connect(p);
+    char sent[512] = "";
+    const char *r1 = GET("/hello.txt"), *r2 = GET("/style.css");
+
+    for (int i = 0; i < 2; i++) {
+        wb_send_str(p, fd, pieces[i]);
+        strcat(sent, pieces[i]);
+        expect_silence(p, fd, 100, sent, strlen(sent),
+                       "the request head is not complete yet (no empty line): the server must "
+                       "wait for more bytes, not answer and not close");
+    }
+    wb_send_str(p, fd, pieces[2]);
+    strcat(sent, pieces[2]);
+    struct ht_response *a = must_read(p, fd, r1, strlen(r1), 0,
+                                      "the head's empty line arrived (together with the start "
+                                      "of a second request):");
+    expect_file(p, a, "/hello.txt", "a request whose head came in three writes");
+    expect_silence(p, fd, 100, sent, strlen(sent),
+                   "the first request was answered; the second one is only \"GET /sty\" so far: "
+                   "keep those bytes and wait for the rest");
+    wb_send_str(p, fd, pieces[3]);
+    struct ht_response *b = must_read(p, fd, r2, strlen(r2), 0,
+                                      "the rest of the second request arrived: its first bytes "
+                                      "came with the end of the first request, so they must "
+                                      "have been kept in the connection's buffer");
+    expect_file(p, b, "/style.css", "a request split between two writes");
+    ht_expect_no_extra(p, b, "two requests, two responses");
+    ht_free(a);
+    ht_free(b);
+}
+
+Test(keepalive, a_head_response_has_no_body_so_the_next_response_follows_its_head)
+{
+    const char *r1 = "HEAD /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n", *r2 = GET("/hello.txt");
+    char raw[256];
+    snprintf(raw, sizeof raw, "%s%s", r1, r2);
+    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    int fd = wb_connect(p);
+    wb_send_str(p, fd, raw);
+    struct ht_response *a = must_read(p, fd, r1, strlen(r1), 1,
+                                      "a HEAD and a GET for /hello.txt in one write; the HEAD's "
+                                      "response:");
+    ht_expect_status(p, a, 200, NULL, 0, "HEAD of an existing file");
+    ht_expect_header(p, a, "Content-Length", "6",
+                     "a HEAD response carries the Content-Length a GET would get (hello.txt has "
+                     "6 bytes), but no body");
+    struct ht_response *b = must_read(p, fd, r2, strlen(r2), 0,
+                                      "the GET right after a HEAD on the same connection: if "
+                                      "this response does not start with \"HTTP/1.1\", the "
+                                      "HEAD response carried a body (send the head only: "
+                                      "resp->head_only)");
+    expect_file(p, b, "/hello.txt", "a GET pipelined after a HEAD");
+    ht_expect_no_extra(p, b, "a HEAD and a GET: two responses, one body");
+    ht_free(a);
+    ht_free(b);
+}

@@ -1,0 +1,491 @@
+/* Stage 8: many clients, slow clients, timeouts -- a thread per
+ * connection, at most --max-clients of them, and deadlines that keep any
+ * one client from holding a thread: the whole head within --timeout of its
+ * first byte (slowloris), --timeout of idleness between requests, and a
+ * response taken within --timeout. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "conn.h"
+#include "wbtest.h"
+
+WB_SUITE(concurrency);
+
+/* How long a client may wait while others misbehave. */
+#define FAIR_MS 2000
+
+#define BIG_GET "GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n"
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static int ms_left(long long deadline)
+{
+    long long left = deadline - wb_now_ms();
+    return left > 0 ? (int)left : 0;
+}
+
+/* What a client saw while it waited: when the first byte or the close
+ * came (at == 0: nothing came), and the bytes. */
+struct answer {
+    long long at;
+    int closed;
+    size_t len;
+    char got[2048];
+};
+
+/* Waits until deadline for the server to answer on fd or close it. After
+ * the first bytes it waits at most 300 ms more for the close. */
+static void wait_answer(int fd, long long deadline, struct answer *a)
+{
+    for (;;) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        int r = poll(&pfd, 1, ms_left(deadline));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return;
+        ssize_t n = recv(fd, a->got + a->len, sizeof a->got - 1 - a->len, MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (!a->at)
+            a->at = wb_now_ms();
+        if (n <= 0) {
+            a->closed = 1;
+            return;
+        }
+        a->len += (size_t)n;
+        a->got[a->len] = '\0';
+        if (a->len == sizeof a->got - 1)
+            return;
+        if (deadline > wb_now_ms() + 300)
+            deadline = wb_now_ms() + 300;
+    }
+}
+
+/* Fails unless what a client got is nothing but a close, or a 408
+ * response (and then, perhaps, the close). */
+static void expect_408_or_close(struct wb_proc *p, const struct answer *a, const char *sent,
+                                size_t sentlen, const char *context)
+{
+    if (a->len == 0)
+        return;
+    int is408 = a->len >= 13 && memcmp(a->got, "HTTP/1.", 7) == 0 &&
+                memcmp(a->got + 8, " 408 ", 5) == 0;
+    char e1[1024], e2[3000];
+    cr_assert(is408, "%s\nsent (%zu bytes): %s\nreceived: %s\nexpected \"HTTP/1.1 408 Request "
+              "Timeout\" (or a close without an answer)\n%s", context, sentlen,
+              wb_escape(sent, sentlen, 300, e1, sizeof e1),
+              wb_escape(a->got, a->len, 400, e2, sizeof e2), p ? wb_describe(p) : "");
+}
+
+/* Reads one response from fd within ms; a failure message starts with
+ * context. */
+static struct ht_response *must_read(struct wb_proc *p, int fd, const char *raw, size_t len,
+                                     int ms, const char *context)
+{
+    char why[1024], e[2048];
+    char *got = NULL;
+    size_t gotlen = 0;
+    struct ht_response *r = ht_try_read(fd, 0, ms, why, sizeof why, &got, &gotlen);
+    if (!r)
+        cr_fatal("%s\nno complete response: %s\n%s\nreceived (%zu bytes): %s\n%s", context, why,
+                 ht_describe_request(p, raw, len), gotlen,
+                 wb_escape(got ? got : "", gotlen, 400, e, sizeof e), p ? wb_describe(p) : "");
+    r->req = malloc(len + 1);
+    cr_assert(r->req != NULL, "out of memory");
+    memcpy(r->req, raw, len);
+    r->req[len] = '\0';
+    r->req_len = len;
+    return r;
+}
+
+/* Waits until nothing more arrives in fd's receive queue (the server is
+ * blocked sending to it): the queue stayed the same size for 150 ms.
+ * Returns the bytes queued. */
+static size_t wait_until_stalled(int fd)
+{
+    int last = -1, now = 0;
+    long long same_since = wb_now_ms(), give_up = wb_now_ms() + 3000;
+    while (wb_now_ms() < give_up) {
+        poll(NULL, 0, 20);
+        if (ioctl(fd, FIONREAD, &now) < 0)
+            break;
+        if (now != last) {
+            last = now;
+            same_since = wb_now_ms();
+        } else if (now > 0 && wb_now_ms() - same_since >= 150) {
+            break;
+        }
+    }
+    return now > 0 ? (size_t)now : 0;
+}
+
+/* A client that sends many pipelined GET /big.bin and never reads. */
+static int start_hog(struct wb_proc *p, size_t *queued)
+{
+    char raw[sizeof BIG_GET * 30];
+    size_t len = 0;
+    for (int i = 0; i < 30; i++) {
+        memcpy(raw + len, BIG_GET, sizeof BIG_GET - 1);
+        len += sizeof BIG_GET - 1;
+    }
+    int hog = wb_connect(p);
+    wb_send(p, hog, raw, len);
+    *queued = wait_until_stalled(hog);
+    return hog;
+}
+
+static void get_file(struct wb_proc *p, const char *path, const char *context)
+{
+    char raw[256];
+    const struct ht_file *f = ht_file(path);
+    cr_assert(f != NULL, "test bug: %s is not in the fixture", path);
+    snprintf(raw, sizeof raw, "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", path);
+    long long t0 = wb_now_ms();
+    struct ht_response *r = ht_exchange_str(p, raw);
+    long long took = wb_now_ms() - t0;
+    ht_expect_status(p, r, 200, NULL, 0, context);
+    ht_expect_body(p, r, f->data, f->len, context);
+    cr_assert(le(long, (long)took, (long)FAIR_MS), "%s\nthe response took %lld ms; expected "
+              "well under %d ms\n%s", context, took, FAIR_MS, wb_describe(p));
+    ht_free(r);
+}
+
+/* ---- conn_serve, without the server around it -------------------------------- */
+
+static struct {
+    struct site site;
+    struct server_config cfg;
+    int fd;
+    volatile int done;
+} job;
+
+static void *serve_thread(void *arg)
+{
+    (void)arg;
+    conn_serve(&job.cfg, job.fd);
+    __atomic_store_n(&job.done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+Test(concurrency, conn_serve_gives_up_on_a_slow_head_after_timeout_ms)
+{
+    cr_assert(realpath(ht_make_root(), job.site.root) != NULL, "test setup: realpath: %s",
+              strerror(errno));
+    job.cfg = (struct server_config){ .listen_fd = -1, .site = &job.site, .max_clients = 4,
+                                      .timeout_ms = 300, .max_body = 1 << 20 };
+    /* a loopback connection; the server's end as accept() returns it */
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t alen = sizeof a;
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int ok = l >= 0 && bind(l, (struct sockaddr *)&a, sizeof a) == 0 && listen(l, 1) == 0 &&
+             getsockname(l, (struct sockaddr *)&a, &alen) == 0;
+    cr_assert(ok, "test setup: listen on loopback: %s", strerror(errno));
+    int fd = wb_try_connect("127.0.0.1", ntohs(a.sin_port));
+    job.fd = accept(l, NULL, NULL);
+    cr_assert(fd >= 0 && job.fd >= 0, "test setup: connect/accept: %s", strerror(errno));
+    close(l);
+    pthread_t t;
+    cr_assert(eq(int, pthread_create(&t, NULL, serve_thread, NULL), 0), "test setup: pthread");
+    pthread_detach(t);
+
+    const char *half = "GET /hello.txt HTTP/1.1\r\nHost: loc";
+    cr_assert(eq(long, (long)send(fd, half, strlen(half), MSG_NOSIGNAL), (long)strlen(half)),
+              "test setup: send");
+    long long t0 = wb_now_ms();
+    struct answer ans = { 0 };
+    wait_answer(fd, t0 + 3 * 300, &ans);
+    char e[256];
+    cr_assert(ans.at != 0,
+              "conn_serve() with timeout_ms = 300 got half a request head, %s, and nothing "
+              "more; 900 ms later it had neither answered 408 nor closed the connection. "
+              "Every wait for the client needs a deadline: poll() with the time left until "
+              "timeout_ms after the head's first byte, then send 408 and close",
+              wb_escape(half, strlen(half), 100, e, sizeof e));
+    expect_408_or_close(NULL, &ans, half, strlen(half),
+                        "conn_serve() timed out a half head (timeout_ms = 300)");
+    if (!ans.closed) {
+        int r = wb_wait_eof(fd, 1000);
+        cr_assert(eq(int, r, 1), "conn_serve() answered the slow client 408 but did not close "
+                  "the connection: after a 408 the rest of the request may still come, the "
+                  "connection cannot be used again");
+    }
+    long long until = wb_now_ms() + 1000;
+    while (!__atomic_load_n(&job.done, __ATOMIC_SEQ_CST) && wb_now_ms() < until)
+        poll(NULL, 0, 5);
+    int done = __atomic_load_n(&job.done, __ATOMIC_SEQ_CST);
+    cr_assert(done, "conn_serve() closed the slow connection but did not return");
+    close(fd);
+}
+
+/* ---- end to end ---------------------------------------------------------------- */
+
+Test(concurrency, twenty_clients_at_once_each_get_their_file)
+{
+    size_t nfiles;
+    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    const struct ht_file *files = ht_files(&nfiles);
+    int fds[20];
+    char raw[20][256];
+    for (int i = 0; i < 20; i++) {
+        fds[i] = wb_connect(p);
+        snprintf(raw[i], sizeof raw[i], "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                 files[(size_t)i % nfiles].path);
+    }
+    /* The last to connect asks first: a server that serves one connection
+     * at a time is still waiting for the first one's request. */
+    for (int i = 19; i >= 0; i--)
+        wb_send_str(p, fds[i], raw[i]);
+    for (int i = 0; i < 20; i++) {
+        char ctx[256];
+        const struct ht_file *f = &files[(size_t)i % nfiles];
+        snprintf(ctx, sizeof ctx, "20 clients connected first, then sent their requests in "
+                 "reverse order (the last one first); client %d asked for %s -- each "
+                 "connection needs its own thread", i + 1, f->path);
+        struct ht_response *r = must_read(p, fds[i], raw[i], strlen(raw[i]), FAIR_MS, ctx);
+        ht_expect_status(p, r, 200, NULL, 0, ctx);
+        ht_expect_body(p, r, f->data, f->len, ctx);
+        ht_free(r);
+    }
+}
+
+Test(concurrency, a_slowloris_gets_408_within_the_timeout_while_others_are_served)
+{
+    const int timeout = 800;
+    struct wb_proc *p = wb_start("--root", ht_make_root(), "--timeout", "800", NULL);
+    const char *half = "GET /hello.txt HTTP/1.1\r\nHost: loc";
+    int slow = wb_connect(p);
+    wb_send_str(p, slow, half);
+    long long t0 = wb_now_ms();
+
+    for (int i = 0; i < 3; i++) {
+        long long s = wb_now_ms();
+        struct ht_response *r = ht_get(p, "/hello.txt");
+        long long took = wb_now_ms() - s;
+        ht_expect_status(p, r, 200, NULL, 0, "another client while a slowloris stalls");
+        cr_assert(lt(long, (long)took, (long)timeout / 2),
+                  "a slowloris client sent half a head and stalled; another client's GET "
+                  "/hello.txt then took %lld ms (--timeout %d): no client may wait for "
+                  "another one -- a thread per connection\n%s", took, timeout, wb_describe(p));
+        ht_free(r);
+    }
+
+    struct answer a = { 0 };
+    wait_answer(slow, t0 + 3 * timeout, &a);
+    char e[256];
+    cr_assert(a.at != 0,
+              "a client sent half a request head, %s, and stalled; with --timeout %d the server "
+              "must answer 408 Request Timeout and close, but after %d ms it had done "
+              "neither\n%s", wb_escape(half, strlen(half), 100, e, sizeof e), timeout,
+              3 * timeout, wb_describe(p));
+    long long took = a.at - t0;
+    cr_assert(ge(long, (long)took, (long)timeout / 2),
+              "the server gave up on a stalled head after %lld ms, long before --timeout %d: "
+              "a client has --timeout ms for its head", took, timeout);
+    expect_408_or_close(p, &a, half, strlen(half),
+                        "the answer to a head that did not arrive within --timeout");
+}
+
+Test(concurrency, a_head_trickling_in_one_byte_every_100ms_is_still_timed_out)
+{
+    const int timeout = 500;
+    const char *req = "GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n"
+                      "User-Agent: a trickle of one byte every 100 ms\r\n\r\n";
+    size_t len = strlen(req), i = 0;
+    struct wb_proc *p = wb_start("--root", ht_make_root(), "--timeout", "500", NULL);
+    int fd = wb_connect(p);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    long long t0 = wb_now_ms();
+    struct answer a = { 0 };
+    /* Each read the server does gets its byte well within the timeout; the
+     * waits between the bytes are the subject of this test. */
+    while (i < len && wb_now_ms() < t0 + 3 * timeout) {
+        ssize_t n = send(fd, req + i, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n != 1) { /* the server closed (a reset) */
+            a.at = wb_now_ms();
+            a.closed = 1;
+            break;
+        }
+        i++;
+        wait_answer(fd, wb_now_ms() + 100, &a);
+        if (a.at)
+            break;
+    }
+    char e[256];
+    cr_assert(a.at != 0,
+              "a client sent its head one byte every 100 ms; %lld ms after the first byte "
+              "(--timeout %d) the connection was still open after %zu bytes, %s. Each read "
+              "came quickly, so a timeout per read never fires: the whole head must arrive "
+              "within --timeout of its first byte (one deadline per request)\n%s",
+              wb_now_ms() - t0, timeout, i, wb_escape(req, i, 100, e, sizeof e),
+              wb_describe(p));
+    long long took = a.at - t0;
+    cr_assert(ge(long, (long)took, (long)timeout / 2),
+              "the server gave up on a trickling head after %lld ms, long before --timeout %d",
+              took, timeout);
+    expect_408_or_close(p, &a, req, i, "the answer to a head that trickled in too slowly");
+}
+
+Test(concurrency, an_idle_keep_alive_connection_is_closed_after_the_timeout)
+{
+    const int timeout = 500;
+    const char *raw = "GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    struct wb_proc *p = wb_start("--root", ht_make_root(), "--timeout", "500", NULL);
+    int fd = wb_connect(p);
+    wb_send_str(p, fd, raw);
+    struct ht_response *r = must_read(p, fd, raw, strlen(raw), WB_IO_MS,
+                                      "a first request on a keep-alive connection:");
+    ht_expect_status(p, r, 200, NULL, 0, "GET /hello.txt");
+    long long t0 = wb_now_ms();
+    struct answer a = { 0 };
+    wait_answer(fd, t0 + 3 * timeout, &a);
+    cr_assert(a.at != 0,
+              "after one answered request the client sent nothing more; with --timeout %d "
+              "the server must close an idle connection, but after %d ms it was still open "
+              "(an idle client holds a thread: wait for the next request with a deadline)\n%s",
+              timeout, 3 * timeout, wb_describe(p));
+    long long took = a.at - t0;
+    cr_assert(ge(long, (long)took, (long)timeout / 2),
+              "the server closed a keep-alive connection after %lld ms of idleness; with "
+              "--timeout %d it may stay idle that long", took, timeout);
+    expect_408_or_close(p, &a, "", 0, "an idle keep-alive connection after --timeout");
+    ht_free(r);
+}
+
+Test(concurrency, a_client_that_never_reads_its_responses_blocks_no_one_else)
+{
+    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    size_t queued;
+    int hog = start_hog(p, &queued);
+    (void)hog;
+    char ctx[300];
+    snprintf(ctx, sizeof ctx, "another client pipelined 30 GET /big.bin (30 MiB of responses) "
+             "and never reads them (%zu bytes wait in its socket, the server is blocked "
+             "sending to it); this client's request must still be answered", queued);
+    get_file(p, "/hello.txt", ctx);
+    get_file(p, "/index.html", ctx);
+    get_file(p, "/big.bin", ctx);
+}
+
+Test(concurrency, max_clients_holds_the_next_client_until_a_connection_ends)
+{
+    const char *raw = "GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    struct wb_proc *p = wb_start("--root", ht_make_root(), "--max-clients", "2",
+                                 "--timeout", "5000", NULL);
+    int idle[2];
+    for (int i = 0; i < 2; i++) {
+        idle[i] = wb_connect(p);
+        wb_send_str(p, idle[i], raw);
+        struct ht_response *r = must_read(p, idle[i], raw, strlen(raw), WB_IO_MS,
+                                          "one of two clients that then stay connected:");
+        ht_expect_status(p, r, 200, NULL, 0, "GET /hello.txt");
+        ht_free(r);
+    }
+    int third = wb_connect(p); /* the kernel completes it: it waits in the backlog */
+    wb_send_str(p, third, raw);
+    struct pollfd pfd = { .fd = third, .events = POLLIN };
+    cr_assert(eq(int, poll(&pfd, 1, 300), 0),
+              "with --max-clients 2 and two connections open (idle, kept alive), a third "
+              "client was answered (or closed) within 300 ms: at most --max-clients "
+              "connections are served at once; the others wait in the listen backlog (stop "
+              "accepting while at the limit)\n%s", wb_describe(p));
+    close(idle[0]);
+    long long t0 = wb_now_ms();
+    struct ht_response *r = must_read(p, third, raw, strlen(raw), WB_IO_MS,
+                                      "with --max-clients 2, a third client waited while two "
+                                      "connections were open; one of them closed, so the "
+                                      "third must be served now (accept again when a "
+                                      "connection ends -- not only after --timeout 5000):");
+    ht_expect_status(p, r, 200, NULL, 0, "the third client, once a slot was free");
+    long long took = wb_now_ms() - t0;
+    cr_assert(lt(long, (long)took, (long)FAIR_MS),
+              "the third client was served %lld ms after a slot became free\n%s", took,
+              wb_describe(p));
+    ht_free(r);
+}
+
+Test(concurrency, clients_that_reset_mid_response_leave_the_server_serving)
+{
+    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    int fds[4];
+    for (int i = 0; i < 4; i++) {
+        fds[i] = wb_connect(p);
+        wb_send_str(p, fds[i], BIG_GET);
+    }
+    static char part[65536];
+    for (int i = 0; i < 3; i++) {
+        size_t n = wb_recv(fds[i], part, sizeof part, WB_IO_MS);
+        cr_assert(ge(sz, n, (size_t)1), "client %d sent GET /big.bin and got %zu bytes of "
+                  "the response\n%s", i + 1, n, wb_describe(p));
+        wb_reset(fds[i]); /* RST in the middle of the 1 MiB body */
+    }
+    wb_reset(fds[3]); /* and one before reading anything */
+    get_file(p, "/hello.txt",
+             "four clients asked for /big.bin and reset their connections: three after the "
+             "first 64 KiB, one at once. The server's send() to them fails with ECONNRESET "
+             "or EPIPE: close that connection and go on (ignore SIGPIPE or use "
+             "MSG_NOSIGNAL); a new client must be served");
+    get_file(p, "/big.bin", "after the resets, a whole /big.bin");
+}
+
+Test(concurrency, a_client_that_never_reads_is_dropped_after_the_timeout)
+{
+    const int timeout = 500;
+    const char *raw = "GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    struct wb_proc *p = wb_start("--root", ht_make_root(), "--max-clients", "1",
+                                 "--timeout", "500", NULL);
+    size_t queued;
+    int hog = start_hog(p, &queued);
+    (void)hog;
+    long long t0 = wb_now_ms();
+    int fd = wb_connect(p);
+    wb_send_str(p, fd, raw);
+    char ctx[512];
+    snprintf(ctx, sizeof ctx, "with --max-clients 1 and --timeout %d, the only connection is "
+             "a client that pipelined 30 GET /big.bin and reads nothing (%zu bytes wait in "
+             "its socket). A response must be taken within --timeout: the server must give "
+             "up on it, close it, and serve this client", timeout, queued);
+    struct ht_response *r = must_read(p, fd, raw, strlen(raw), 3000, ctx);
+    ht_expect_status(p, r, 200, NULL, 0, ctx);
+    long long took = wb_now_ms() - t0;
+    cr_assert(le(long, (long)took, (long)(4 * timeout)),
+              "%s\nit was served only %lld ms later\n%s", ctx, took, wb_describe(p));
+    ht_free(r);
+}
+
+Test(concurrency, sigterm_stops_the_server_promptly_with_idle_connections_open)
+{
+    const char *raw = "GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    struct wb_proc *p = wb_start("--root", ht_make_root(), "--timeout", "1000", NULL);
+    int kept = wb_connect(p), silent = wb_connect(p);
+    wb_send_str(p, kept, raw);
+    struct ht_response *r = must_read(p, kept, raw, strlen(raw), WB_IO_MS,
+                                      "a request on a connection that then stays open:");
+    ht_expect_status(p, r, 200, NULL, 0, "GET /hello.txt");
+    wb_signal(p, SIGTERM);
+    int status = 0;
+    int exited = wb_wait_exit(p, 2500, &status);
+    cr_assert(eq(int, exited, 1),
+              "the server got SIGTERM with two idle connections open (one kept alive after a "
+              "request, one that never sent anything) and --timeout 1000; 2500 ms later it "
+              "was still running. server_run() must stop accepting, wake every connection "
+              "(shutdown(fd, SHUT_RD) makes a blocked read return 0), wait for their threads "
+              "at most timeout_ms, and return 0\n%s", wb_describe(p));
+    int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    cr_assert(clean, "after SIGTERM the server must exit with status 0 (a clean stop)\n%s",
+              wb_describe(p));
+    cr_assert(eq(int, wb_wait_eof(silent, 500), 1),
+              "the server exited, but a client's connection is still open");
+    ht_free(r);
+}

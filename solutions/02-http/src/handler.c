@@ -1,0 +1,224 @@
+/* handler -- the answers of the file server. See handler.h. */
+#include "handler.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "files.h"
+
+#include <time.h>
+
+/* ---- a small cache of resolved paths -------------------------------------
+ *
+ * files_resolve() costs a readlink() per path component (realpath) and a
+ * stat(): more system calls than sending a small file. Busy paths keep
+ * their resolution for RESOLVE_TTL_MS; after that it is checked again, so
+ * a file renamed or a symlink changed is seen within that time -- the same
+ * trade-off as nginx's open_file_cache. Misses and errors are not cached.
+ * Each thread has its own cache: no lock, so no thread ever waits for
+ * another one that the scheduler put to sleep while it held the lock. */
+#define RESOLVE_SLOTS 8
+#define RESOLVE_KEY_MAX 256
+#define RESOLVE_TTL_MS 1000
+
+static _Thread_local struct {
+    const struct site *site;
+    char key[RESOLVE_KEY_MAX];
+    char real[PATH_MAX];
+    long long expires;
+} resolved[RESOLVE_SLOTS];
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static unsigned slot_of(const char *key)
+{
+    unsigned h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h % RESOLVE_SLOTS;
+}
+
+/* The real path of decoded under the site's root: from the cache, or
+ * files_resolve(). Returns 0, or minus a status. */
+static int resolve_cached(const struct site *site, const char *decoded, char *real, size_t cap)
+{
+    struct stat st;
+    size_t klen = strlen(decoded);
+    unsigned slot = slot_of(decoded);
+    long long now = mono_ms();
+    int hit = 0;
+
+    if (klen < RESOLVE_KEY_MAX && resolved[slot].site == site && resolved[slot].expires > now &&
+        strcmp(resolved[slot].key, decoded) == 0 && strlen(resolved[slot].real) < cap) {
+        memcpy(real, resolved[slot].real, strlen(resolved[slot].real) + 1);
+        hit = 1;
+    }
+    if (hit)
+        return 0;
+    int rc = files_resolve(site->root, decoded, real, cap, &st);
+    if (rc == 0 && klen < RESOLVE_KEY_MAX && strlen(real) < PATH_MAX) {
+        resolved[slot].site = site;
+        memcpy(resolved[slot].key, decoded, klen + 1);
+        memcpy(resolved[slot].real, real, strlen(real) + 1);
+        resolved[slot].expires = now + RESOLVE_TTL_MS;
+    }
+    return rc;
+}
+
+static int method_is(const struct http_request *req, const char *m)
+{
+    return req->method.n == strlen(m) && memcmp(req->method.p, m, req->method.n) == 0;
+}
+
+/* Methods RFC 9110 defines: the server knows them, even where it does not
+ * allow them (405). Anything else is 501. */
+static int known_method(const struct http_request *req)
+{
+    static const char *const known[] = { "GET", "HEAD", "POST", "PUT", "DELETE",
+                                         "CONNECT", "OPTIONS", "TRACE", "PATCH" };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (method_is(req, known[i]))
+            return 1;
+    return 0;
+}
+
+static void fail(struct response *resp, int status)
+{
+    response_error(resp, status);
+}
+
+static void not_allowed(struct response *resp, const char *allow)
+{
+    fail(resp, 405);
+    response_header(resp, "Allow", allow);
+}
+
+/* Does the If-None-Match list v name etag? Weak comparison (RFC 9110
+ * section 13.1.2): W/ prefixes do not matter. */
+static int etag_listed(struct http_slice v, const char *etag)
+{
+    const char *p = v.p, *end = v.p + v.n;
+    size_t n = strlen(etag);
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+            p++;
+        if (p < end && *p == '*')
+            return 1;
+        if (end - p >= 2 && p[0] == 'W' && p[1] == '/')
+            p += 2;
+        const char *e = p;
+        while (e < end && *e != ',')
+            e++;
+        const char *t = e;
+        while (t > p && (t[-1] == ' ' || t[-1] == '\t'))
+            t--;
+        if ((size_t)(t - p) == n && memcmp(p, etag, n) == 0)
+            return 1;
+        p = e;
+    }
+    return 0;
+}
+
+static void serve_file(const struct site *site, const struct http_request *req,
+                       struct response *resp)
+{
+    char decoded[PATH_MAX], path[PATH_MAX], etag[96], date[HTTP_DATE_LEN + 1];
+    struct stat st;
+    int rc;
+
+    if ((rc = files_decode_path(req->path, decoded, sizeof decoded)) < 0 ||
+        (rc = resolve_cached(site, decoded, path, sizeof path)) < 0) {
+        fail(resp, -rc);
+        return;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        fail(resp, fd < 0 && errno == EACCES ? 403 : 404);
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+
+    files_etag(&st, etag, sizeof etag);
+    http_format_date(st.st_mtime, date);
+    response_header(resp, "Content-Type", files_mime(path));
+    response_header(resp, "ETag", etag);
+    response_header(resp, "Last-Modified", date);
+    response_header(resp, "Accept-Ranges", "bytes");
+
+    /* Conditional requests, RFC 9110 section 13.2.2: If-None-Match first;
+     * If-Modified-Since only when there is no If-None-Match. */
+    const struct http_slice *inm = http_header_get(req, "If-None-Match");
+    const struct http_slice *ims = http_header_get(req, "If-Modified-Since");
+    time_t since;
+    int not_modified = inm ? etag_listed(*inm, etag)
+                           : (ims && http_parse_date(*ims, &since) == 0 && st.st_mtime <= since);
+    if (not_modified) {
+        close(fd);
+        resp->status = 304;
+        return;
+    }
+
+    off_t first = 0, last = st.st_size - 1;
+    const struct http_slice *range = http_header_get(req, "Range");
+    const struct http_slice *if_range = http_header_get(req, "If-Range");
+    if (range && (!if_range || (if_range->n == strlen(etag) &&
+                                memcmp(if_range->p, etag, if_range->n) == 0))) {
+        rc = files_parse_range(*range, st.st_size, &first, &last);
+        if (rc < 0) {
+            char cr[64];
+            close(fd);
+            fail(resp, 416);
+            snprintf(cr, sizeof cr, "bytes */%lld", (long long)st.st_size);
+            response_header(resp, "Content-Range", cr);
+            return;
+        }
+        if (rc == 1) {
+            char cr[96];
+            snprintf(cr, sizeof cr, "bytes %lld-%lld/%lld", (long long)first, (long long)last,
+                     (long long)st.st_size);
+            resp->status = 206;
+            response_header(resp, "Content-Range", cr);
+        } else {
+            first = 0;
+            last = st.st_size - 1;
+        }
+    }
+    resp->file_fd = fd;
+    resp->file_off = first;
+    resp->file_len = last - first + 1;
+}
+
+void handler_serve(const struct site *site, const struct http_request *req,
+                   const struct buf *body, struct response *resp)
+{
+    struct http_slice echo = { "/echo", 5 };
+    int is_echo = req->path.n == echo.n && memcmp(req->path.p, echo.p, echo.n) == 0;
+
+    resp->head_only = method_is(req, "HEAD");
+    if (!known_method(req)) {
+        fail(resp, 501);
+    } else if (is_echo) {
+        if (!method_is(req, "POST")) {
+            not_allowed(resp, "POST");
+            return;
+        }
+        resp->status = 200;
+        response_header(resp, "Content-Type", "application/octet-stream");
+        if (response_body(resp, body->data ? body->data : "", body->len) < 0)
+            fail(resp, 500);
+    } else if (method_is(req, "GET") || method_is(req, "HEAD")) {
+        serve_file(site, req, resp);
+    } else {
+        not_allowed(resp, "GET, HEAD");
+    }
+}
