@@ -24,8 +24,12 @@ if command -v taskset >/dev/null 2>&1 && [ "$ncpu" -ge 2 ]; then
 fi
 
 work=$(mktemp -d)
-pids=""
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
+# Every server's pid goes into $work/pids (start runs in a subshell, so a
+# shell variable would not survive it); all of them stop on exit.
+cleanup() {
+  [ -f "$work/pids" ] && for p in $(cat "$work/pids"); do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null; rm -rf "$work"
+}
 trap cleanup EXIT INT TERM
 mkdir -p "$work/www"
 chmod 755 "$work" "$work/www"   # nginx's workers run as an unprivileged user
@@ -37,7 +41,7 @@ chmod 644 "$work/www/index.html" "$work/www/big.bin"
 start() {
   name=$1; shift
   "$@" > "$work/$name.out" 2> "$work/$name.err" &
-  pids="$pids $!"
+  echo $! >> "$work/pids"
   i=0
   while ! grep -q '^listening on ' "$work/$name.out" 2>/dev/null; do
     i=$((i + 1)); [ $i -gt 100 ] && { echo "$name did not start: $(cat "$work/$name.err")"; return 1; }
@@ -84,7 +88,7 @@ http {
 }
 CONF
   $pin_server nginx -c "$work/nginx.conf" -p "$work" 2>/dev/null &
-  pids="$pids $!"
+  echo $! >> "$work/pids"
   i=0; until wrk -t1 -c1 -d1s "http://127.0.0.1:$nport/index.html" >/dev/null 2>&1 || [ $i -gt 20 ]; do i=$((i+1)); sleep 0.1; done
   small=$(rps "$nport" /index.html); big=$(rps "$nport" /big.bin)
   results="${results}nginx ${small:-0} ${big:-0}
