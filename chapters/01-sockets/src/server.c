@@ -155,7 +155,8 @@ int server_run(struct server *srv)
      *                     (buf_consume); SERVICE_CLOSE: close after that
      *             n == 0: the client shut down its side: send what is
      *                     left in c->out, then close
-     *             n < 0:  EINTR: try again; else close
+     *             n < 0:  an error (server_read_some() already retried
+     *                     EINTR): close
      *       call srv->svc->on_close (if not NULL), conn_free(c)
      *   net_accept() failing with EINTR or ECONNABORTED is not fatal.
      *

@@ -45,6 +45,9 @@ Test(listen, net_listen_returns_a_listening_tcp_socket)
               "the socket is not a TCP (SOCK_STREAM) socket");
     cr_assert(eq(int, sockopt(fd, SOL_SOCKET, SO_ACCEPTCONN), 1),
               "the socket is not listening: call listen(fd, NET_BACKLOG) after bind()");
+    int flags = fcntl(fd, F_GETFD), cloexec = flags >= 0 && (flags & FD_CLOEXEC);
+    cr_assert(cloexec, "the listening fd does not have FD_CLOEXEC (net.h: every fd this module "
+              "creates has it): fcntl(fd, F_SETFD, FD_CLOEXEC)");
     close(fd);
 }
 

@@ -164,24 +164,32 @@ Test(prices, answers_several_queries_in_order)
 
 Test(prices, an_unknown_message_type_closes_the_connection)
 {
-    unsigned char s[9];
-    msg(s, 'X', 1, 2);
+    unsigned char s[27];
+    msg(s, 'I', 1, 10);
+    msg(s + 9, 'Q', 0, 5);
+    msg(s + 18, 'X', 1, 2);
     struct wb_proc *p = wb_start("--mode", "prices", NULL);
     int fd = wb_connect(p);
-    wb_send(p, fd, s, sizeof s);
-    wb_expect_eof(p, fd, WB_IO_MS, "sent a message of type 'X' (only 'I' and 'Q' exist)");
+    wb_send(p, fd, s, 18);
+    wb_expect_bytes(p, fd, "\x00\x00\x00\x0a", 4, WB_IO_MS,
+                    "inserted (1, 10) and asked Q 0 5: the mean is 10");
+    wb_send(p, fd, s + 18, 9);
+    wb_expect_eof(p, fd, WB_IO_MS, "then sent a message of type 'X' (only 'I' and 'Q' exist)");
 }
 
 Test(prices, an_incomplete_message_at_the_end_is_ignored)
 {
-    unsigned char s[18]; /* two messages, of which 14 bytes are sent */
+    unsigned char s[27]; /* three messages, of which 23 bytes are sent */
     msg(s, 'I', 1, 10);
-    msg(s + 9, 'Q', 0, 100); /* only 5 of its 9 bytes are sent */
+    msg(s + 9, 'Q', 0, 100);
+    msg(s + 18, 'Q', 0, 100); /* only 5 of its 9 bytes are sent */
     struct wb_proc *p = wb_start("--mode", "prices", NULL);
     int fd = wb_connect(p);
-    wb_send(p, fd, s, 14);
+    wb_send(p, fd, s, 23);
     shutdown(fd, SHUT_WR);
+    wb_expect_bytes(p, fd, "\x00\x00\x00\x0a", 4, WB_IO_MS,
+                    "sent an insert, a query, and the first 5 bytes of a second query, then "
+                    "shut down the sending side: the first query is answered (10)");
     wb_expect_eof(p, fd, WB_IO_MS,
-                  "sent an insert and the first 5 bytes of a query, then shut down the "
-                  "sending side: no answer, just the close");
+                  "the unfinished second query gets no answer, just the close");
 }
