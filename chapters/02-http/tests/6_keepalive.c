@@ -27,38 +27,9 @@ WB_SUITE(keepalive);
 static struct ht_response *must_read(struct wb_proc *p, int fd, const char *raw, size_t len,
                                      int head_request, const char *context)
 {
-    char why[1024], e[2048];
-    char *got = NULL;
-    size_t gotlen = 0;
-    struct ht_response *r = ht_try_read(fd, head_request, WB_IO_MS, why, sizeof why, &got,
-                                        &gotlen);
-    if (!r)
-        cr_fatal("%s\nno complete response: %s\n%s\nreceived (%zu bytes): %s\n%s", context, why,
-                 ht_describe_request(p, raw, len), gotlen,
-                 wb_escape(got ? got : "", gotlen, 400, e, sizeof e), p ? wb_describe(p) : "");
-    r->req = malloc(len + 1);
-    cr_assert(r->req != NULL, "out of memory");
-    memcpy(r->req, raw, len);
-    r->req[len] = '\0';
-    r->req_len = len;
-    return r;
+    return ht_must_read(p, fd, raw, len, head_request, WB_IO_MS, context);
 }
 
-/* Fails the test if anything (a response, or the close) arrives on fd
- * within ms: the server must wait for the rest of the request. */
-static void expect_silence(struct wb_proc *p, int fd, int ms, const char *sent, size_t sentlen,
-                           const char *why)
-{
-    struct pollfd pfd = { .fd = fd, .events = POLLIN };
-    if (poll(&pfd, 1, ms) == 0)
-        return;
-    char got[2048], e1[1024], e2[3000];
-    ssize_t n = recv(fd, got, sizeof got, MSG_DONTWAIT);
-    cr_fatal("%s\nsent so far (%zu bytes): %s\nwithin %d ms the server %s%s\n%s", why, sentlen,
-             wb_escape(sent, sentlen, 300, e1, sizeof e1), ms,
-             n > 0 ? "answered: " : "closed the connection",
-             n > 0 ? wb_escape(got, (size_t)n, 400, e2, sizeof e2) : "", wb_describe(p));
-}
 
 /* Does the comma-separated list v hold token (any case)? */
 static int has_token(const char *v, const char *token)
@@ -389,7 +360,7 @@ Test(keepalive, a_request_split_across_writes_waits_for_its_end_and_keeps_the_ne
     for (int i = 0; i < 2; i++) {
         wb_send_str(p, fd, pieces[i]);
         strcat(sent, pieces[i]);
-        expect_silence(p, fd, 100, sent, strlen(sent),
+        ht_expect_silence(p, fd, 100, sent, strlen(sent),
                        "the request head is not complete yet (no empty line): the server must "
                        "wait for more bytes, not answer and not close");
     }
@@ -399,7 +370,7 @@ Test(keepalive, a_request_split_across_writes_waits_for_its_end_and_keeps_the_ne
                                       "the head's empty line arrived (together with the start "
                                       "of a second request):");
     expect_file(p, a, "/hello.txt", "a request whose head came in three writes");
-    expect_silence(p, fd, 100, sent, strlen(sent),
+    ht_expect_silence(p, fd, 100, sent, strlen(sent),
                    "the first request was answered; the second one is only \"GET /sty\" so far: "
                    "keep those bytes and wait for the rest");
     wb_send_str(p, fd, pieces[3]);

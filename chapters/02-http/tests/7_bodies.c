@@ -96,36 +96,9 @@ static void expect_decodes(const char *in, size_t len, size_t body_len, const si
 static struct ht_response *must_read(struct wb_proc *p, int fd, const char *raw, size_t len,
                                      const char *context)
 {
-    char why[1024], e[2048];
-    char *got = NULL;
-    size_t gotlen = 0;
-    struct ht_response *r = ht_try_read(fd, 0, WB_IO_MS, why, sizeof why, &got, &gotlen);
-    if (!r)
-        cr_fatal("%s\nno complete response: %s\n%s\nreceived (%zu bytes): %s\n%s", context, why,
-                 ht_describe_request(p, raw, len), gotlen,
-                 wb_escape(got ? got : "", gotlen, 400, e, sizeof e), wb_describe(p));
-    r->req = malloc(len + 1);
-    cr_assert(r->req != NULL, "out of memory");
-    memcpy(r->req, raw, len);
-    r->req[len] = '\0';
-    r->req_len = len;
-    return r;
+    return ht_must_read(p, fd, raw, len, 0, WB_IO_MS, context);
 }
 
-/* Fails the test if anything arrives on fd within ms. */
-static void expect_silence(struct wb_proc *p, int fd, int ms, const char *sent, size_t sentlen,
-                           const char *why)
-{
-    struct pollfd pfd = { .fd = fd, .events = POLLIN };
-    if (poll(&pfd, 1, ms) == 0)
-        return;
-    char got[2048], e1[1024], e2[3000];
-    ssize_t n = recv(fd, got, sizeof got, MSG_DONTWAIT);
-    cr_fatal("%s\nsent so far (%zu bytes): %s\nwithin %d ms the server %s%s\n%s", why, sentlen,
-             wb_escape(sent, sentlen, 300, e1, sizeof e1), ms,
-             n > 0 ? "answered: " : "closed the connection",
-             n > 0 ? wb_escape(got, (size_t)n, 400, e2, sizeof e2) : "", wb_describe(p));
-}
 
 /* The one-line body of an error response, e.g. "413 Content Too Large\n". */
 static void expect_error(struct wb_proc *p, const struct ht_response *r, int status,
@@ -381,7 +354,7 @@ Test(bodies, post_echo_returns_a_content_length_body_byte_exact)
     struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
     int fd = wb_connect(p);
     wb_send(p, fd, head, (size_t)hl);
-    expect_silence(p, fd, 100, head, (size_t)hl,
+    ht_expect_silence(p, fd, 100, head, (size_t)hl,
                    "the head announced a 700-byte body that has not been sent yet: read "
                    "Content-Length bytes after the head before answering");
     wb_send(p, fd, data, sizeof data);
@@ -413,7 +386,7 @@ Test(bodies, post_echo_decodes_a_chunked_body_sent_in_pieces)
     size_t sl = (size_t)snprintf(sent, sizeof sent, "%s", head);
     wb_send_str(p, fd, head);
     for (int i = 0; i < 4; i++) {
-        expect_silence(p, fd, 50, sent, sl,
+        ht_expect_silence(p, fd, 50, sent, sl,
                        "the chunked body has not ended yet (it ends with a 0-size chunk, the "
                        "trailers and an empty line): keep reading and decoding");
         wb_send_str(p, fd, pieces[i]);

@@ -93,20 +93,7 @@ static void expect_408_or_close(struct wb_proc *p, const struct answer *a, const
 static struct ht_response *must_read(struct wb_proc *p, int fd, const char *raw, size_t len,
                                      int ms, const char *context)
 {
-    char why[1024], e[2048];
-    char *got = NULL;
-    size_t gotlen = 0;
-    struct ht_response *r = ht_try_read(fd, 0, ms, why, sizeof why, &got, &gotlen);
-    if (!r)
-        cr_fatal("%s\nno complete response: %s\n%s\nreceived (%zu bytes): %s\n%s", context, why,
-                 ht_describe_request(p, raw, len), gotlen,
-                 wb_escape(got ? got : "", gotlen, 400, e, sizeof e), p ? wb_describe(p) : "");
-    r->req = malloc(len + 1);
-    cr_assert(r->req != NULL, "out of memory");
-    memcpy(r->req, raw, len);
-    r->req[len] = '\0';
-    r->req_len = len;
-    return r;
+    return ht_must_read(p, fd, raw, len, 0, ms, context);
 }
 
 /* Waits until nothing more arrives in fd's receive queue (the server is

@@ -1250,3 +1250,41 @@ void ht_expect_accepted(struct wb_proc *p, const char *why)
                  why, ht_describe_request(p, good, sizeof good - 1), ht_describe_response(r));
     ht_free(r);
 }
+
+/* ---- helpers shared by the stage 6-8 tests -------------------------- */
+
+struct ht_response *ht_must_read(struct wb_proc *p, int fd, const char *raw, size_t len,
+                                 int head_request, int ms, const char *context)
+{
+    char why[1024], e[2048];
+    char *got = NULL;
+    size_t gotlen = 0;
+    struct ht_response *r = ht_try_read(fd, head_request, ms, why, sizeof why, &got,
+                                        &gotlen);
+    if (!r)
+        cr_fatal("%s\nno complete response: %s\n%s\nreceived (%zu bytes): %s\n%s", context, why,
+                 ht_describe_request(p, raw, len), gotlen,
+                 wb_escape(got ? got : "", gotlen, 400, e, sizeof e), p ? wb_describe(p) : "");
+    r->req = malloc(len + 1);
+    cr_assert(r->req != NULL, "out of memory");
+    memcpy(r->req, raw, len);
+    r->req[len] = '\0';
+    r->req_len = len;
+    return r;
+}
+
+/* Fails the test if anything (a response, or the close) arrives on fd
+ * within ms: the server must wait for the rest of the request. */
+void ht_expect_silence(struct wb_proc *p, int fd, int ms, const char *sent, size_t sentlen,
+                       const char *why)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    if (poll(&pfd, 1, ms) == 0)
+        return;
+    char got[2048], e1[1024], e2[3000];
+    ssize_t n = recv(fd, got, sizeof got, MSG_DONTWAIT);
+    cr_fatal("%s\nsent so far (%zu bytes): %s\nwithin %d ms the server %s%s\n%s", why, sentlen,
+             wb_escape(sent, sentlen, 300, e1, sizeof e1), ms,
+             n > 0 ? "answered: " : "closed the connection",
+             n > 0 ? wb_escape(got, (size_t)n, 400, e2, sizeof e2) : "", wb_describe(p));
+}

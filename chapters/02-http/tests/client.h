@@ -197,4 +197,17 @@ int ht_parse_date(const char *s, time_t *t);
  * back -- so that a program answering 400 to everything cannot pass. */
 void ht_expect_accepted(struct wb_proc *p, const char *why);
 
+/* Reads one response from the open connection fd within ms, or fails the
+ * test with context, the request raw[0..len) (escaped and as curl) and what
+ * came instead. head_request: the response to a HEAD has no body. The
+ * response keeps a copy of the request. */
+struct ht_response *ht_must_read(struct wb_proc *p, int fd, const char *raw, size_t len,
+                                 int head_request, int ms, const char *context);
+
+/* Fails the test with why if anything (bytes, or the close) arrives on fd
+ * within ms: the server must still be waiting for the rest of a request.
+ * sent[0..sentlen) is what was sent so far, for the message. */
+void ht_expect_silence(struct wb_proc *p, int fd, int ms, const char *sent, size_t sentlen,
+                       const char *why);
+
 #endif
