@@ -573,7 +573,11 @@ static void print_board(const struct chapter *ch, const cJSON *tests,
         printf(" %d/%d tests, %d/%d stages%s\n", tp, tt, sp, n,
                cached ? "  (unchanged since the last run)" : "");
 
-    int first_fail = -1;
+    int first_fail = -1, width = 0;
+    for (int i = 0; i < n; i++) {
+        int w = (int)strlen(jstr(cJSON_GetArrayItem(ch->stages, i), "title", "?"));
+        width = w > width ? w : width;
+    }
     for (int i = 0; i < n; i++) {
         const cJSON *st = cJSON_GetArrayItem(ch->stages, i);
         int id = jint(st, "id", i + 1);
@@ -581,7 +585,7 @@ static void print_board(const struct chapter *ch, const cJSON *tests,
             continue;
         const char *mark;
         if (res[i].total == 0)
-            mark = only_stage ? "  -- " : "  -- ";
+            mark = "  --";
         else if (res[i].passed == res[i].total)
             mark = "PASS";
         else
@@ -589,9 +593,9 @@ static void print_board(const struct chapter *ch, const cJSON *tests,
         int failing = res[i].total && res[i].passed < res[i].total;
         if (failing && first_fail < 0)
             first_fail = i;
-        printf("  %s%s%s  stage %d  %-34s %3d/%-3d%s\n",
+        printf("  %s%s%s  stage %d  %-*s %3d/%-3d%s\n",
                res[i].total == 0 ? DIM : failing ? RED : GREEN, mark, RESET, id,
-               jstr(st, "title", "?"), res[i].passed, res[i].total,
+               width, jstr(st, "title", "?"), res[i].passed, res[i].total,
                first_fail == i ? "  <- next" : "");
     }
 
