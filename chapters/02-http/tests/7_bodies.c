@@ -545,3 +545,28 @@ Test(bodies, the_request_after_a_body_on_the_same_connection_is_answered)
     ht_free(c);
     ht_free(d);
 }
+
+Test(bodies, expect_100_continue_gets_100_before_the_body)
+{
+    /* curl sends "Expect: 100-continue" for bodies over 1 KiB and waits up
+     * to a second for the interim 100 response before it sends the body. */
+    const char *head = "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n"
+                       "Expect: 100-continue\r\n\r\n";
+    const char *interim = "HTTP/1.1 100 Continue\r\n\r\n";
+    char raw[256];
+    snprintf(raw, sizeof raw, "%shello", head);
+
+    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    int fd = wb_connect(p);
+    wb_send(p, fd, head, strlen(head));
+    wb_expect_bytes(p, fd, interim, strlen(interim), WB_IO_MS,
+                    "sent a head with \"Expect: 100-continue\" and no body yet: the client waits "
+                    "for \"HTTP/1.1 100 Continue\\r\\n\\r\\n\" before it sends the body (RFC 9110 "
+                    "section 10.1.1)\n%s", ht_describe_request(p, raw, strlen(raw)));
+    wb_send(p, fd, "hello", 5);
+    struct ht_response *r = must_read(p, fd, raw, strlen(raw),
+                                      "then the 5-byte body: the final response follows");
+    ht_expect_status(p, r, 200, NULL, 0, "POST /echo after 100 Continue");
+    ht_expect_body(p, r, "hello", 5, "POST /echo after 100 Continue");
+    ht_free(r);
+}

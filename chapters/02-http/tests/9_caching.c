@@ -475,3 +475,27 @@ Test(caching, a_random_range_of_big_bin_is_byte_exact)
     ht_expect_body(p, r, f->data + HT_BIG_LEN - 1000, 1000, "the last 1000 bytes of /big.bin");
     ht_free(r);
 }
+
+Test(caching, if_range_applies_the_range_only_to_the_current_version)
+{
+    char etag[128], h[256];
+    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    etag_of_hello(p, etag, sizeof etag);
+
+    snprintf(h, sizeof h, "Range: bytes=0-4\r\nIf-Range: %s\r\n", etag);
+    struct ht_response *r = get_with(p, "GET", "/hello.txt", h);
+    ht_expect_status(p, r, 206, NULL, 0, "GET /hello.txt with \"Range: bytes=0-4\" and "
+                     "If-Range naming the current ETag: the client's partial copy is of this "
+                     "version, so the range is sent");
+    ht_expect_header(p, r, "Accept-Ranges", "bytes",
+                     "a file response says that ranges are served: \"Accept-Ranges: bytes\"");
+    ht_expect_body(p, r, "hello", 5, "the range of the current version");
+    ht_free(r);
+
+    r = get_with(p, "GET", "/hello.txt", "Range: bytes=0-4\r\nIf-Range: \"old-version\"\r\n");
+    ht_expect_status(p, r, 200, NULL, 0, "GET /hello.txt with \"Range: bytes=0-4\" and an "
+                     "If-Range naming another version: the client's partial copy is stale, so "
+                     "the whole file comes back with 200 (RFC 9110 section 13.1.5)");
+    ht_expect_body(p, r, "hello\n", 6, "If-Range with a stale ETag: the whole file");
+    ht_free(r);
+}

@@ -21,7 +21,7 @@
 int files_decode_path(struct http_slice path, char *out, size_t cap);
 
 /* Maps the decoded request path to a file under root_real (a realpath()).
- * Rejects (-404) a path with a ".." segment or a backslash; resolves the
+ * Rejects (-404) a path with a "." or ".." segment or a backslash; resolves the
  * rest with realpath() and rejects (-404) a result outside root_real
  * (symlinks out of the root); a directory means its index.html ("/docs"
  * and "/docs/" alike). On success writes the file's real path into
