@@ -118,13 +118,20 @@ out:
 
 int server_run(const struct server_config *cfg)
 {
-    /* TODO(stage 8): serve each connection on its own thread
-     * (pthread_create, detached), at most cfg->max_clients at once; make
-     * sockets non-blocking and wait with poll() and deadlines: a request
-     * must arrive within cfg->timeout_ms of its first byte (else 408 and
-     * close), an idle keep-alive connection is closed after timeout_ms,
-     * and so is a client that does not take its response. On SIGTERM or
-     * SIGINT: stop accepting, let the connections finish, return 0.
+    /* TODO(stage 8): serve many connections at once, with deadlines, and
+     * never let a handler that may block (handler_may_block()) stall the
+     * others. Pick a design (conn.h):
+     *  - one thread per connection (pthread_create, detached), at most
+     *    cfg->max_clients at once -- simplest; or
+     *  - one poll() loop over every connection that answers quick requests
+     *    itself, plus a few worker threads for the ones that may block --
+     *    what the reference does, and what `make bench` rewards.
+     * Either way: non-blocking sockets and poll() with the time left; a
+     * request must arrive within cfg->timeout_ms of its first byte (else
+     * 408 and close), an idle keep-alive connection is closed after
+     * timeout_ms, and so is a client that does not take its response. On
+     * SIGTERM or SIGINT: stop accepting, let the connections finish,
+     * return 0.
      *
      * For now: one connection after another, on this thread. */
     signal(SIGPIPE, SIG_IGN);

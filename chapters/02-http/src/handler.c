@@ -9,6 +9,13 @@
 
 #include "files.h"
 
+int handler_may_block(const struct http_request *req)
+{
+    /* TODO(stage 8): 1 for /delay (the path, whatever the query), else 0. */
+    (void)req;
+    return 0;
+}
+
 void handler_serve(const struct site *site, const struct http_request *req,
                    const struct buf *body, struct response *resp)
 {
@@ -29,6 +36,10 @@ void handler_serve(const struct site *site, const struct http_request *req,
      *
      * TODO(stage 7): POST /echo answers 200 with the request body
      * ("Content-Type: application/octet-stream").
+     *
+     * TODO(stage 8): GET /delay?ms=N (N from 0 to 10000; anything else is
+     * 400): sleep N ms (nanosleep), then 200 "slept N ms\n" as text/plain.
+     * Other methods on /delay: 405 with "Allow: GET, HEAD".
      *
      * TODO(stage 9): ETag and Last-Modified on every file; If-None-Match
      * (weak comparison, "*") or else If-Modified-Since -> 304; Range ->

@@ -17,6 +17,8 @@
 
 #include "client.h"
 #include "conn.h"
+#include "handler.h"
+#include "http.h"
 #include "wbtest.h"
 
 WB_SUITE(concurrency);
@@ -474,5 +476,50 @@ Test(concurrency, sigterm_stops_the_server_promptly_with_idle_connections_open)
               wb_describe(p));
     cr_assert(eq(int, wb_wait_eof(silent, 500), 1),
               "the server exited, but a client's connection is still open");
+    ht_free(r);
+}
+
+Test(concurrency, a_slow_handler_stalls_no_other_client)
+{
+    /* /delay stands in for a handler that blocks (a database query,
+     * password hashing): while it sleeps, the server answers others. */
+    struct http_request rq;
+    const char *line = "GET /delay?ms=1 HTTP/1.1\r\n";
+    cr_assert(eq(int, http_parse_request_line(line, strlen(line), &rq), (int)strlen(line)));
+    cr_assert(eq(int, handler_may_block(&rq), 1), "handler_may_block(GET /delay?ms=1) returned "
+              "0: /delay may block, so the connection loop must run it where it stalls no one");
+    const char *file = "GET /hello.txt HTTP/1.1\r\n";
+    cr_assert(eq(int, http_parse_request_line(file, strlen(file), &rq), (int)strlen(file)));
+    cr_assert(eq(int, handler_may_block(&rq), 0), "handler_may_block(GET /hello.txt) returned 1: "
+              "serving a file does not block for long");
+
+    const char *slow_req = "GET /delay?ms=1500 HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    int slow = wb_connect(p);
+    long long start = wb_now_ms();
+    wb_send_str(p, slow, slow_req);
+
+    char ctx[512];
+    snprintf(ctx, sizeof ctx, "while another client's GET /delay?ms=1500 was being answered, a "
+             "GET /hello.txt on a second connection must be answered at once (within %d ms): "
+             "a handler that blocks must not block the loop that serves everyone else",
+             FAIR_MS / 4);
+    int fd = wb_connect(p);
+    const char *fast_req = "GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    wb_send_str(p, fd, fast_req);
+    struct ht_response *r = must_read(p, fd, fast_req, strlen(fast_req), FAIR_MS / 4, ctx);
+    ht_expect_status(p, r, 200, NULL, 0, ctx);
+    ht_free(r);
+
+    r = must_read(p, slow, slow_req, strlen(slow_req), 4000, "GET /delay?ms=1500");
+    long long took = wb_now_ms() - start;
+    ht_expect_status(p, r, 200, NULL, 0, "GET /delay?ms=1500");
+    ht_expect_body(p, r, "slept 1500 ms\n", 14, "GET /delay?ms=1500 answers \"slept 1500 ms\\n\"");
+    cr_assert(took >= 1400, "GET /delay?ms=1500 was answered after %lld ms: it must wait 1500 ms",
+              took);
+    ht_free(r);
+
+    r = ht_exchange_str(p, "GET /delay?ms=soon HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    ht_expect_status(p, r, 400, NULL, 0, "GET /delay?ms=soon: ms must be a number from 0 to 10000");
     ht_free(r);
 }

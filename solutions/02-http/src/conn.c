@@ -1,21 +1,29 @@
-/* conn -- a thread per connection, reading requests and writing
- * responses with deadlines. See conn.h for the contracts.
+/* conn -- an event loop that owns every socket, and a small pool of worker
+ * threads that run the handler. See conn.h for the contracts.
  *
- * Every socket is non-blocking and every wait is a poll() with a deadline,
- * so no client can hold a thread longer than the timeouts allow. The main
- * thread only accepts; it keeps a registry of the open connections so that
- * a shutdown can wake them all. */
+ * The loop thread waits in poll() for all connections at once, reads,
+ * parses, answers and writes: a busy server serves many ready connections
+ * per wakeup instead of switching threads for each request -- which is how
+ * nginx gets its speed. A request whose handler may block (handler.h:
+ * handler_may_block(); /delay here, SQLite and password hashing in later
+ * chapters) goes to a small pool of worker threads instead, so it stalls
+ * only itself; the loop writes the response when the worker is done.
+ *
+ * A connection is always in one of three states, and only its owner
+ * touches it: READ (the loop: waiting for a request), WORK (a worker: the
+ * handler runs), WRITE (the loop: sending the response). Every wait has a
+ * deadline. */
 #include "conn.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +39,7 @@
 
 #define READ_CHUNK 16384
 #define FILE_CHUNK 65536
+#define WORKERS 4
 
 static long long now_ms(void)
 {
@@ -39,326 +48,505 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- the registry of open connections -------------------------------- */
+enum state { C_READ, C_WORK, C_WRITE };
 
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t reg_changed = PTHREAD_COND_INITIALIZER;
-static int *reg_fds;           /* open connections, nreg of them */
-static int nreg, capreg;
-static int slot_pipe[2] = { -1, -1 }; /* a byte each time a connection ends */
+struct conn {
+    int fd;
+    enum state state;
+    struct buf in;           /* received, not yet answered */
+    struct buf out;          /* to send: head, body, or a file chunk */
+    size_t out_sent;         /* bytes of out already sent */
+    int file_fd;             /* a large file still being sent, or -1 */
+    off_t file_off, file_left;
+    int close_after;         /* close once everything is sent */
+    int continued;           /* "100 Continue" sent for this request */
+    int eof;                 /* the client has shut down its side */
+    long long started;       /* first byte of the current request, or -1 */
+    long long deadline;      /* the current wait ends then */
+    struct conn *next;       /* in the job or done queue */
+};
+
+struct loop {
+    const struct server_config *cfg;
+    struct conn **conns;     /* every open connection */
+    size_t nconns, cap;
+    int pooled;              /* 0: run handlers on the loop thread */
+    int done_pipe[2];        /* a worker writes a byte when a job is done */
+};
+
+/* ---- the worker pool --------------------------------------------------- */
+
+static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
+static struct conn *jobs, **jobs_tail = &jobs;   /* for the workers */
+static struct conn *done;                        /* for the loop */
+static int q_closing;
+static const struct server_config *pool_cfg;
+static int pool_done_w = -1;
+
 static volatile sig_atomic_t stop_requested;
-static int wake_pipe[2] = { -1, -1 };  /* written by the signal handler */
+static int wake_pipe[2] = { -1, -1 };
 
-static int reg_add(int fd)
+/* Builds the response to the request at the start of c->in (complete: the
+ * loop checked) into c->out, and removes the request from c->in. On the
+ * loop thread, rq, in_info and head are the loop's own parse; on a worker
+ * they are NULL and it parses again. */
+static void serve(const struct server_config *cfg, struct conn *c, const struct http_request *rq,
+                  const struct http_head_info *in_info, int head)
 {
-    int rc = 0;
-    pthread_mutex_lock(&reg_lock);
-    if (nreg == capreg) {
-        int cap = capreg ? capreg * 2 : 64;
-        int *v = realloc(reg_fds, (size_t)cap * sizeof *v);
-        if (!v)
-            rc = -1;
-        else {
-            reg_fds = v;
-            capreg = cap;
+    struct http_request req;
+    struct http_head_info info;
+    struct response resp;
+    struct buf body;
+    size_t used = 0;
+
+    if (rq) {
+        req = *rq;
+        info = *in_info;
+    } else {
+        /* on a worker: parse again (the loop checked it already) */
+        head = http_parse_request(c->in.data, c->in.len, &req);
+        http_check_head(&req, &info);
+    }
+    buf_init(&body);
+    response_init(&resp);
+    if (info.body == HTTP_BODY_LENGTH) {
+        used = (size_t)info.content_length;
+        buf_append(&body, c->in.data + head, used);
+    } else if (info.body == HTTP_BODY_CHUNKED) {
+        struct chunked dec;
+        int fin = 0;
+        chunked_init(&dec);
+        int n = chunked_decode(&dec, c->in.data + head, c->in.len - (size_t)head, &body,
+                               cfg->max_body, &fin);
+        used = n > 0 ? (size_t)n : 0;
+    }
+
+    handler_serve(cfg->site, &req, &body, &resp);
+    resp.close = !info.keep_alive || stop_requested;
+    c->close_after = resp.close;
+    c->out.len = 0;
+    c->out_sent = 0;
+    if (response_head(&resp, time(NULL), &c->out) < 0) {
+        c->close_after = 1;
+    } else if (!resp.head_only && resp.status != 304 && resp.status != 204) {
+        if (resp.file_fd < 0) {
+            buf_append(&c->out, resp.body.data ? resp.body.data : "", resp.body.len);
+        } else if (resp.file_len <= FILE_CHUNK) {
+            /* A small file goes out with its head in one send(). */
+            char *data = malloc(resp.file_len ? (size_t)resp.file_len : 1);
+            ssize_t n = data ? pread(resp.file_fd, data, (size_t)resp.file_len, resp.file_off) : -1;
+            if (n == (ssize_t)resp.file_len)
+                buf_append(&c->out, data, (size_t)n);
+            else
+                c->close_after = 1;
+            free(data);
+        } else {
+            c->file_fd = resp.file_fd; /* the loop sends it chunk by chunk */
+            c->file_off = resp.file_off;
+            c->file_left = resp.file_len;
+            resp.file_fd = -1;
         }
     }
-    if (rc == 0)
-        reg_fds[nreg++] = fd;
-    pthread_mutex_unlock(&reg_lock);
-    return rc;
+    response_free(&resp);
+    buf_free(&body);
+    buf_consume(&c->in, (size_t)head + used);
 }
 
-/* Removes fd and closes it, under the lock: the shutdown loop never sees
- * an fd number that was closed and reused. */
-static void reg_close(int fd)
+static void *worker(void *arg)
 {
-    pthread_mutex_lock(&reg_lock);
-    for (int i = 0; i < nreg; i++) {
-        if (reg_fds[i] == fd) {
-            reg_fds[i] = reg_fds[--nreg];
-            break;
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&q_lock);
+        while (!jobs && !q_closing)
+            pthread_cond_wait(&q_cond, &q_lock);
+        if (!jobs) {
+            pthread_mutex_unlock(&q_lock);
+            return NULL;
         }
-    }
-    close(fd);
-    pthread_cond_broadcast(&reg_changed);
-    pthread_mutex_unlock(&reg_lock);
-    if (slot_pipe[1] >= 0) {
+        struct conn *c = jobs;
+        jobs = c->next;
+        if (!jobs)
+            jobs_tail = &jobs;
+        pthread_mutex_unlock(&q_lock);
+
+        serve(pool_cfg, c, NULL, NULL, 0);
+
+        pthread_mutex_lock(&q_lock);
+        c->next = done;
+        done = c;
+        pthread_mutex_unlock(&q_lock);
         char b = 1;
-        ssize_t n = write(slot_pipe[1], &b, 1);
+        ssize_t n = write(pool_done_w, &b, 1); /* a full pipe: the loop is awake */
         (void)n;
     }
 }
 
-/* ---- socket I/O with deadlines ----------------------------------------- */
+/* ---- sending ---------------------------------------------------------------- */
 
-/* Waits until fd is ready for events or deadline (ms, monotonic) passes.
- * Returns 1 ready, 0 timed out, -1 error. */
-static int wait_for(int fd, short events, long long deadline)
+/* Sends what the socket takes now. Returns 1 when everything is sent, 0
+ * when more is to come (wait for POLLOUT), -1 on an error. */
+static int flush(struct conn *c)
 {
     for (;;) {
-        long long left = deadline - now_ms();
-        if (left <= 0)
-            return 0;
-        struct pollfd pfd = { .fd = fd, .events = events };
-        int r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
-        if (r > 0)
+        if (c->out_sent == c->out.len && c->file_fd >= 0 && c->file_left > 0) {
+            size_t want = c->file_left < FILE_CHUNK ? (size_t)c->file_left : FILE_CHUNK;
+            c->out.len = 0;
+            c->out_sent = 0;
+            if (buf_append(&c->out, "", 0) < 0)
+                return -1;
+            char *chunk = malloc(want);
+            ssize_t n = chunk ? pread(c->file_fd, chunk, want, c->file_off) : -1;
+            if (n <= 0 || buf_append(&c->out, chunk, (size_t)n) < 0) {
+                free(chunk);
+                return -1;
+            }
+            free(chunk);
+            c->file_off += n;
+            c->file_left -= n;
+        }
+        if (c->out_sent == c->out.len)
             return 1;
-        if (r < 0 && errno != EINTR)
+        ssize_t n = send(c->fd, c->out.data + c->out_sent, c->out.len - c->out_sent, MSG_NOSIGNAL);
+        if (n > 0)
+            c->out_sent += (size_t)n;
+        else if (n < 0 && errno == EINTR)
+            continue;
+        else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        else
             return -1;
     }
 }
 
-/* Sends p[0..n) before deadline. Returns 0, or -1 (timeout or error). */
-static int send_all(int fd, const char *p, size_t n, long long deadline)
+/* ---- connections ------------------------------------------------------------ */
+
+static void conn_close(struct loop *l, size_t i)
 {
-    while (n > 0) {
-        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-        if (k > 0) {
-            p += k;
-            n -= (size_t)k;
-        } else if (k < 0 && errno == EINTR) {
-            continue;
-        } else if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (wait_for(fd, POLLOUT, deadline) != 1)
-                return -1;
-        } else {
+    struct conn *c = l->conns[i];
+    close(c->fd);
+    if (c->file_fd >= 0)
+        close(c->file_fd);
+    buf_free(&c->in);
+    buf_free(&c->out);
+    free(c);
+    l->conns[i] = l->conns[--l->nconns];
+}
+
+static int conn_add(struct loop *l, int fd)
+{
+    if (l->nconns == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        struct conn **v = realloc(l->conns, cap * sizeof *v);
+        if (!v)
             return -1;
-        }
+        l->conns = v;
+        l->cap = cap;
     }
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return -1;
+    c->fd = fd;
+    c->file_fd = -1;
+    c->state = C_READ;
+    c->started = -1;
+    c->deadline = now_ms() + l->cfg->timeout_ms;
+    buf_init(&c->in);
+    buf_init(&c->out);
+    l->conns[l->nconns++] = c;
     return 0;
 }
 
-/* Reads what is there into in (waiting until deadline). Returns the byte
- * count, 0 at EOF, -1 on error, -2 on timeout. wait_first: poll() before
- * the first recv() -- right after a response the next request is rarely
- * there yet, and a recv() that fails with EAGAIN is a wasted system call. */
-static long read_some(int fd, struct buf *in, long long deadline, int wait_first)
-{
-    char chunk[READ_CHUNK];
-    if (wait_first) {
-        int w = wait_for(fd, POLLIN, deadline);
-        if (w <= 0)
-            return w == 0 ? -2 : -1;
-    }
-    for (;;) {
-        ssize_t n = recv(fd, chunk, sizeof chunk, 0);
-        if (n > 0)
-            return buf_append(in, chunk, (size_t)n) < 0 ? -1 : (long)n;
-        if (n == 0)
-            return 0;
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return -1;
-        int w = wait_for(fd, POLLIN, deadline);
-        if (w == 0)
-            return -2;
-        if (w < 0)
-            return -1;
-    }
-}
-
-/* Sends the head, then the body or the file region. Returns 0 or -1. */
-static int send_response(int fd, const struct response *resp, long long deadline)
-{
-    struct buf head;
-    int rc = -1;
-    buf_init(&head);
-    if (response_head(resp, time(NULL), &head) < 0)
-        goto out;
-    if (resp->head_only || resp->status == 304 || resp->status == 204) {
-        rc = send_all(fd, head.data, head.len, deadline);
-        goto out;
-    }
-    if (resp->file_fd < 0) {
-        /* one buffer, one send for small responses */
-        if (buf_append(&head, resp->body.data ? resp->body.data : "", resp->body.len) < 0)
-            goto out;
-        rc = send_all(fd, head.data, head.len, deadline);
-        goto out;
-    }
-    if (resp->file_len <= FILE_CHUNK) {
-        /* A small file goes out with its head in one send(): two small
-         * sends in a row can wait for the client's delayed ACK. */
-        char *data = malloc(resp->file_len ? (size_t)resp->file_len : 1);
-        ssize_t n = data ? pread(resp->file_fd, data, (size_t)resp->file_len, resp->file_off) : -1;
-        if (n == (ssize_t)resp->file_len && buf_append(&head, data, (size_t)n) == 0)
-            rc = send_all(fd, head.data, head.len, deadline);
-        free(data);
-        goto out;
-    }
-    if (send_all(fd, head.data, head.len, deadline) < 0)
-        goto out;
-    char *chunk = malloc(FILE_CHUNK);
-    if (!chunk)
-        goto out;
-    off_t off = resp->file_off, left = resp->file_len;
-    while (left > 0) {
-        size_t want = left < FILE_CHUNK ? (size_t)left : FILE_CHUNK;
-        ssize_t n = pread(resp->file_fd, chunk, want, off);
-        if (n <= 0 || send_all(fd, chunk, (size_t)n, deadline) < 0)
-            break;
-        off += n;
-        left -= n;
-    }
-    free(chunk);
-    rc = left == 0 ? 0 : -1;
-out:
-    buf_free(&head);
-    return rc;
-}
-
-/* An error response that closes the connection. */
-static void send_error(int fd, int status, long long deadline)
+/* Queues an error response that closes the connection. */
+static void fail(struct conn *c, int status)
 {
     struct response resp;
     response_init(&resp);
     resp.close = 1;
-    if (response_error(&resp, status) == 0)
-        send_response(fd, &resp, deadline);
+    c->out.len = 0;
+    c->out_sent = 0;
+    if (response_error(&resp, status) == 0 && response_head(&resp, time(NULL), &c->out) == 0)
+        buf_append(&c->out, resp.body.data, resp.body.len);
     response_free(&resp);
+    c->close_after = 1;
+    c->state = C_WRITE;
 }
 
-/* ---- one connection ------------------------------------------------------ */
-
-/* Reads the body of the request whose head is in->data[0..head) into body.
- * Returns the bytes of in the body used (>= 0), or minus an error status.
- * -1 means the client went away or was too slow to send the body. */
-static long read_body(const struct server_config *cfg, int fd, struct buf *in, size_t head,
-                      const struct http_request *req, const struct http_head_info *info,
-                      struct buf *body, long long deadline)
+/* Answers a complete request here -- or, when the handler says it may
+ * block, hands it to a worker so that the loop goes on serving others. */
+static void dispatch(struct loop *l, struct conn *c, const struct http_request *req,
+                     const struct http_head_info *info, int head)
 {
-    const struct http_slice *expect = http_header_get(req, "Expect");
-    int wants_continue = expect && req->minor >= 1 && http_slice_eq_nocase(*expect, "100-continue");
-
-    if (info->body == HTTP_BODY_NONE)
-        return 0;
-    if (info->body == HTTP_BODY_LENGTH && info->content_length > cfg->max_body)
-        return -413;
-    if (wants_continue && in->len == head) {
-        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-        if (send_all(fd, cont, sizeof cont - 1, deadline) < 0)
-            return -1;
+    c->state = C_WORK;
+    if (!l->pooled || !handler_may_block(req)) {
+        serve(l->cfg, c, req, info, head);
+        c->state = C_WRITE;
+        c->deadline = now_ms() + l->cfg->timeout_ms;
+        return;
     }
+    c->next = NULL;
+    pthread_mutex_lock(&q_lock);
+    *jobs_tail = c;
+    jobs_tail = &c->next;
+    pthread_cond_signal(&q_cond);
+    pthread_mutex_unlock(&q_lock);
+}
 
-    if (info->body == HTTP_BODY_LENGTH) {
-        size_t need = (size_t)info->content_length;
-        while (in->len - head < need) {
-            long n = read_some(fd, in, deadline, 0);
-            if (n == -2)
-                return -408;
-            if (n <= 0)
-                return -1;
+/* Looks at c->in: a whole request goes to dispatch(); a broken one gets
+ * its error response; an unfinished one keeps waiting. */
+static void try_request(struct loop *l, struct conn *c)
+{
+    const struct server_config *cfg = l->cfg;
+    struct http_request req;
+    struct http_head_info info;
+
+    if (c->in.len == 0) {
+        c->started = -1;
+        c->deadline = now_ms() + cfg->timeout_ms; /* idle between requests */
+        return;
+    }
+    if (c->started < 0) {
+        c->started = now_ms();
+        c->deadline = c->started + cfg->timeout_ms; /* the whole request */
+        c->continued = 0;
+    }
+    int head = http_parse_request(c->in.data, c->in.len, &req);
+    if (head == HTTP_INCOMPLETE)
+        return;
+    if (head < 0) {
+        fail(c, -head);
+        return;
+    }
+    int rc = http_check_head(&req, &info);
+    if (rc < 0) {
+        fail(c, -rc);
+        return;
+    }
+    size_t have = c->in.len - (size_t)head;
+    if (info.body == HTTP_BODY_LENGTH) {
+        if (info.content_length > cfg->max_body) {
+            fail(c, 413);
+            return;
         }
-        if (buf_append(body, in->data + head, need) < 0)
-            return -500;
-        return (long)need;
+        if (have < info.content_length) {
+            const struct http_slice *e = http_header_get(&req, "Expect");
+            if (e && req.minor >= 1 && !c->continued && have == 0 &&
+                http_slice_eq_nocase(*e, "100-continue")) {
+                static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+                send(c->fd, cont, sizeof cont - 1, MSG_NOSIGNAL); /* tiny: fits */
+                c->continued = 1;
+            }
+            return;
+        }
+    } else if (info.body == HTTP_BODY_CHUNKED) {
+        /* Decode into a scratch buffer to learn whether the body is all
+         * here; the worker decodes it again. */
+        struct chunked dec;
+        struct buf scratch;
+        int fin = 0;
+        chunked_init(&dec);
+        buf_init(&scratch);
+        int n = chunked_decode(&dec, c->in.data + head, have, &scratch, cfg->max_body, &fin);
+        buf_free(&scratch);
+        if (n < 0) {
+            fail(c, -n);
+            return;
+        }
+        if (!fin)
+            return;
     }
+    dispatch(l, c, &req, &info, head);
+}
 
-    struct chunked dec;
-    size_t used = 0;
-    int done = 0;
-    chunked_init(&dec);
-    for (;;) {
-        int n = chunked_decode(&dec, in->data + head + used, in->len - head - used, body,
-                               cfg->max_body, &done);
-        if (n < 0)
-            return n;
-        used += (size_t)n;
-        if (done)
-            return (long)used;
-        long r = read_some(fd, in, deadline, 0);
-        if (r == -2)
-            return -408;
-        if (r <= 0)
-            return -1;
+/* The response is out: close, or wait for (or start on) the next request. */
+static int finish(struct loop *l, size_t i)
+{
+    struct conn *c = l->conns[i];
+    if (c->close_after) {
+        conn_close(l, i);
+        return 0;
     }
+    if (c->file_fd >= 0)
+        close(c->file_fd);
+    c->file_fd = -1;
+    c->out.len = 0;
+    c->out_sent = 0;
+    c->state = C_READ;
+    c->started = -1;
+    try_request(l, c); /* a pipelined request may be here already */
+    if (c->state == C_READ && c->eof) {
+        conn_close(l, i); /* nothing more will come */
+        return 0;
+    }
+    return 1;
+}
+
+/* Reads what c's socket has. Returns 0, or -1 when the connection ended
+ * with nothing left to answer. At EOF after data, c->eof is set and the
+ * requests already received are still answered (printf ... | nc). */
+static int read_more(struct conn *c)
+{
+    char chunk[READ_CHUNK];
+    for (;;) {
+        ssize_t n = recv(c->fd, chunk, sizeof chunk, 0);
+        if (n > 0) {
+            if (buf_append(&c->in, chunk, (size_t)n) < 0)
+                return -1;
+            if ((size_t)n < sizeof chunk)
+                return 0;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        if (n == 0 && c->in.len > 0) {
+            c->eof = 1;
+            return 0;
+        }
+        return -1; /* EOF with nothing pending, or an error */
+    }
+}
+
+/* Serves the connections of l (and new ones from listen_fd, if >= 0) until
+ * a stop is requested, or -- without a listener -- until the last
+ * connection closes. */
+static int run_loop(struct loop *l, int listen_fd)
+{
+    const struct server_config *cfg = l->cfg;
+    struct pollfd *pfds = NULL;
+    size_t pcap = 0;
+    long long stop_deadline = -1;
+
+    for (;;) {
+        if (stop_requested && stop_deadline < 0) {
+            stop_deadline = now_ms() + cfg->timeout_ms;
+            listen_fd = -1;
+            /* idle connections close at once; busy ones finish */
+            for (size_t i = l->nconns; i-- > 0;)
+                if (l->conns[i]->state == C_READ && l->conns[i]->in.len == 0)
+                    conn_close(l, i);
+        }
+        if ((listen_fd < 0 && l->nconns == 0) || (stop_deadline >= 0 && now_ms() >= stop_deadline))
+            break;
+
+        size_t n = l->nconns + 3;
+        if (n > pcap) {
+            struct pollfd *p = realloc(pfds, n * sizeof *p);
+            if (!p)
+                break;
+            pfds = p;
+            pcap = n;
+        }
+        long long now = now_ms(), next = -1;
+        int full = (int)l->nconns >= cfg->max_clients;
+        pfds[0] = (struct pollfd){ .fd = full ? -1 : listen_fd, .events = POLLIN };
+        pfds[1] = (struct pollfd){ .fd = wake_pipe[0], .events = POLLIN };
+        pfds[2] = (struct pollfd){ .fd = l->pooled ? l->done_pipe[0] : -1, .events = POLLIN };
+        for (size_t i = 0; i < l->nconns; i++) {
+            struct conn *c = l->conns[i];
+            short ev = c->state == C_READ ? POLLIN : c->state == C_WRITE ? POLLOUT : 0;
+            pfds[i + 3] = (struct pollfd){ .fd = ev ? c->fd : -1, .events = ev };
+            if (ev && (next < 0 || c->deadline < next))
+                next = c->deadline;
+        }
+        if (stop_deadline >= 0 && (next < 0 || stop_deadline < next))
+            next = stop_deadline;
+        int timeout = next < 0 ? -1 : next <= now ? 0 : (int)(next - now);
+        if (poll(pfds, (nfds_t)n, timeout) < 0 && errno != EINTR)
+            break;
+        now = now_ms();
+
+        /* Answers the workers finished: their connections come back. */
+        if (pfds[2].fd >= 0 && (pfds[2].revents & POLLIN)) {
+            char junk[256];
+            while (read(l->done_pipe[0], junk, sizeof junk) > 0)
+                ;
+            pthread_mutex_lock(&q_lock);
+            struct conn *d = done;
+            done = NULL;
+            pthread_mutex_unlock(&q_lock);
+            for (; d; d = d->next) {
+                d->state = C_WRITE;
+                d->deadline = now + cfg->timeout_ms;
+            }
+        }
+
+        /* Backwards: conn_close() moves the last connection into slot i. */
+        for (size_t i = l->nconns; i-- > 0;) {
+            struct conn *c = l->conns[i];
+            short re = i + 3 < n ? pfds[i + 3].revents : 0;
+            if (pfds[i + 3].fd != c->fd)
+                re = 0; /* a connection that moved into this slot */
+            if (c->state == C_READ && (re & (POLLIN | POLLHUP | POLLERR))) {
+                if (read_more(c) < 0) {
+                    conn_close(l, i);
+                    continue;
+                }
+                try_request(l, c);
+                if (c->state == C_READ && c->eof) {
+                    conn_close(l, i); /* an unfinished request that never will be */
+                    continue;
+                }
+            }
+            if (c->state == C_WRITE) {
+                int f = flush(c);
+                if (f < 0) {
+                    conn_close(l, i);
+                    continue;
+                }
+                if (f == 1) {
+                    if (!finish(l, i))
+                        continue;
+                    if (c->state == C_WRITE && flush(c) == 1 && !finish(l, i))
+                        continue;
+                }
+            }
+            if (c->state != C_WORK && now >= c->deadline) {
+                /* slowloris: 408 for a started request; else just close */
+                if (c->state == C_READ && c->started >= 0) {
+                    fail(c, 408);
+                    flush(c);
+                }
+                conn_close(l, i);
+            }
+        }
+
+        if (pfds[0].fd >= 0 && (pfds[0].revents & POLLIN)) {
+            while ((int)l->nconns < cfg->max_clients) {
+                int fd = net_accept(listen_fd);
+                if (fd < 0)
+                    break; /* EAGAIN, or EMFILE and friends: later */
+                /* Responses are written whole: no Nagle delay on the last
+                 * segment of one. */
+                int one = 1;
+                setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                if (net_set_nonblocking(fd) < 0 || conn_add(l, fd) < 0)
+                    close(fd);
+            }
+        }
+    }
+    /* Connections a worker still holds are left to the process exit. */
+    for (size_t i = l->nconns; i-- > 0;)
+        if (l->conns[i]->state != C_WORK)
+            conn_close(l, i);
+    free(pfds);
+    free(l->conns);
+    return 0;
 }
 
 void conn_serve(const struct server_config *cfg, int fd)
 {
-    struct buf in, body;
-    buf_init(&in);
-    buf_init(&body);
-    /* Every wait below is a poll() with a deadline; that only works on a
-     * non-blocking socket. */
-    if (net_set_nonblocking(fd) < 0)
-        goto out;
-
-    for (;;) {
-        /* Between requests a connection may idle timeout_ms; once the
-         * first byte of a request is here, the whole request (head and
-         * body) must arrive within timeout_ms: a slowloris gets 408. */
-        long long idle_deadline = now_ms() + cfg->timeout_ms;
-        long long deadline = in.len > 0 ? now_ms() + cfg->timeout_ms : -1;
-        struct http_request req;
-        int head;
-
-        while ((head = in.len ? http_parse_request(in.data, in.len, &req) : 0) == HTTP_INCOMPLETE) {
-            long n = read_some(fd, &in, deadline >= 0 ? deadline : idle_deadline, in.len == 0);
-            if (n == -2 && deadline >= 0)
-                send_error(fd, 408, now_ms() + cfg->timeout_ms);
-            if (n <= 0)
-                goto out;
-            if (deadline < 0)
-                deadline = now_ms() + cfg->timeout_ms;
-        }
-        if (head < 0) {
-            send_error(fd, -head, deadline + cfg->timeout_ms);
-            goto out;
-        }
-
-        struct http_head_info info;
-        int rc = http_check_head(&req, &info);
-        if (rc < 0) {
-            send_error(fd, -rc, deadline + cfg->timeout_ms);
-            goto out;
-        }
-
-        body.len = 0;
-        long used = read_body(cfg, fd, &in, (size_t)head, &req, &info, &body, deadline);
-        if (used == -1)
-            goto out;
-        if (used < 0) {
-            send_error(fd, (int)-used, now_ms() + cfg->timeout_ms);
-            goto out;
-        }
-        /* read_body() may have grown (moved) in: parse the head again so
-         * the slices point into the buffer as it is now. */
-        http_parse_request(in.data, in.len, &req);
-
-        struct response resp;
-        response_init(&resp);
-        handler_serve(cfg->site, &req, &body, &resp);
-        resp.close = !info.keep_alive || stop_requested;
-        int sent = send_response(fd, &resp, now_ms() + cfg->timeout_ms);
-        int close_now = resp.close;
-        response_free(&resp);
-        if (sent < 0 || close_now)
-            goto out;
-        buf_consume(&in, (size_t)head + (size_t)used);
+    struct loop l = { .cfg = cfg, .pooled = 0, .done_pipe = { -1, -1 } };
+    if (net_set_nonblocking(fd) < 0 || conn_add(&l, fd) < 0) {
+        close(fd);
+        free(l.conns);
+        return;
     }
-out:
-    buf_free(&in);
-    buf_free(&body);
-    reg_close(fd);
+    run_loop(&l, -1);
 }
 
-/* ---- the accept loop ----------------------------------------------------- */
-
-struct job {
-    const struct server_config *cfg;
-    int fd;
-};
-
-static void *conn_thread(void *arg)
-{
-    struct job job = *(struct job *)arg;
-    free(arg);
-    conn_serve(job.cfg, job.fd);
-    return NULL;
-}
+/* ---- start and stop ------------------------------------------------------------- */
 
 static void on_stop(int sig)
 {
@@ -384,9 +572,11 @@ static int make_pipe(int p[2])
 int server_run(const struct server_config *cfg)
 {
     struct sigaction sa;
-    pthread_attr_t attr;
+    pthread_t workers[WORKERS];
+    int nworkers = 0;
+    struct loop l = { .cfg = cfg, .pooled = 1 };
 
-    if (make_pipe(wake_pipe) < 0 || make_pipe(slot_pipe) < 0)
+    if (make_pipe(wake_pipe) < 0 || make_pipe(l.done_pipe) < 0)
         return -1;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
@@ -397,64 +587,22 @@ int server_run(const struct server_config *cfg)
     sigaction(SIGPIPE, &sa, NULL);
     if (net_set_nonblocking(cfg->listen_fd) < 0)
         return -1;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 
-    while (!stop_requested) {
-        pthread_mutex_lock(&reg_lock);
-        int full = nreg >= cfg->max_clients;
-        pthread_mutex_unlock(&reg_lock);
-        /* At the cap, stop accepting: new clients wait in the backlog
-         * until a connection ends (a byte on slot_pipe). */
-        struct pollfd pfds[3] = {
-            { .fd = full ? -1 : cfg->listen_fd, .events = POLLIN },
-            { .fd = wake_pipe[0], .events = POLLIN },
-            { .fd = slot_pipe[0], .events = POLLIN },
-        };
-        if (poll(pfds, 3, -1) < 0) {
-            if (errno == EINTR)
-                continue;
+    pool_cfg = cfg;
+    pool_done_w = l.done_pipe[1];
+    for (; nworkers < WORKERS; nworkers++)
+        if (pthread_create(&workers[nworkers], NULL, worker, NULL) != 0)
             break;
-        }
-        if (pfds[2].revents & POLLIN) {
-            char junk[64];
-            while (read(slot_pipe[0], junk, sizeof junk) > 0)
-                ;
-        }
-        if (!(pfds[0].revents & POLLIN))
-            continue;
-        int fd = net_accept(cfg->listen_fd);
-        if (fd < 0)
-            continue; /* EAGAIN, ECONNABORTED, EMFILE: try again later */
-        struct job *job = malloc(sizeof *job);
-        pthread_t t;
-        /* Responses are written whole; don't let Nagle's algorithm hold
-         * back the last segment of one. */
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (!job || net_set_nonblocking(fd) < 0 || reg_add(fd) < 0) {
-            free(job);
-            close(fd);
-            continue;
-        }
-        *job = (struct job){ cfg, fd };
-        if (pthread_create(&t, &attr, conn_thread, job) != 0) {
-            free(job);
-            reg_close(fd);
-        }
-    }
-    pthread_attr_destroy(&attr);
+    if (nworkers == 0)
+        l.pooled = 0;
 
-    /* Wake every connection: a thread waiting for a request sees EOF; one
-     * busy with a response finishes it (SHUT_RD leaves writing alone). */
-    pthread_mutex_lock(&reg_lock);
-    for (int i = 0; i < nreg; i++)
-        shutdown(reg_fds[i], SHUT_RD);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += cfg->timeout_ms / 1000 + 1;
-    while (nreg > 0 && pthread_cond_timedwait(&reg_changed, &reg_lock, &until) == 0)
-        ;
-    pthread_mutex_unlock(&reg_lock);
+    run_loop(&l, cfg->listen_fd);
+
+    pthread_mutex_lock(&q_lock);
+    q_closing = 1;
+    pthread_cond_broadcast(&q_cond);
+    pthread_mutex_unlock(&q_lock);
+    for (int i = 0; i < nworkers; i++)
+        pthread_join(workers[i], NULL);
     return 0;
 }

@@ -198,6 +198,57 @@ static void serve_file(const struct site *site, const struct http_request *req,
     resp->file_len = last - first + 1;
 }
 
+static int path_is(const struct http_request *req, const char *path)
+{
+    return req->path.n == strlen(path) && memcmp(req->path.p, path, req->path.n) == 0;
+}
+
+int handler_may_block(const struct http_request *req)
+{
+    return path_is(req, "/delay");
+}
+
+/* The value of "ms" in a query like "ms=250" or "a=1&ms=250": 0 to 10000,
+ * or -1. */
+static long delay_ms(struct http_slice q)
+{
+    const char *p = q.p, *end = q.p + q.n;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *e = amp ? amp : end;
+        if (e - p > 3 && memcmp(p, "ms=", 3) == 0) {
+            long v = 0;
+            for (const char *d = p + 3; d < e; d++) {
+                if (*d < '0' || *d > '9' || v > 10000)
+                    return -1;
+                v = v * 10 + (*d - '0');
+            }
+            return v <= 10000 ? v : -1;
+        }
+        p = amp ? amp + 1 : end;
+    }
+    return -1;
+}
+
+/* GET /delay?ms=N: sleeps, then says so. It stands in for a handler that
+ * blocks -- a slow query, password hashing -- to show that it stalls no
+ * other client. */
+static void serve_delay(const struct http_request *req, struct response *resp)
+{
+    char text[64];
+    long ms = delay_ms(req->query);
+    if (ms < 0) {
+        fail(resp, 400);
+        return;
+    }
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+    int n = snprintf(text, sizeof text, "slept %ld ms\n", ms);
+    response_header(resp, "Content-Type", "text/plain; charset=utf-8");
+    response_body(resp, text, (size_t)n);
+}
+
 void handler_serve(const struct site *site, const struct http_request *req,
                    const struct buf *body, struct response *resp)
 {
@@ -216,6 +267,11 @@ void handler_serve(const struct site *site, const struct http_request *req,
         response_header(resp, "Content-Type", "application/octet-stream");
         if (response_body(resp, body->data ? body->data : "", body->len) < 0)
             fail(resp, 500);
+    } else if (path_is(req, "/delay")) {
+        if (method_is(req, "GET") || method_is(req, "HEAD"))
+            serve_delay(req, resp);
+        else
+            not_allowed(resp, "GET, HEAD");
     } else if (method_is(req, "GET") || method_is(req, "HEAD")) {
         serve_file(site, req, resp);
     } else {
