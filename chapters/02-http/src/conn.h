@@ -27,7 +27,7 @@
 struct server_config {
     int listen_fd;          /* from net_listen() */
     const struct site *site;
-    int max_clients;        /* threads at once; more clients wait in the backlog */
+    int max_clients;        /* open connections at once; more wait in the backlog */
     int timeout_ms;         /* see above */
     size_t max_body;        /* larger request bodies get 413 */
 };
