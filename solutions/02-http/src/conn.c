@@ -193,8 +193,6 @@ static int flush(struct conn *c)
             size_t want = c->file_left < FILE_CHUNK ? (size_t)c->file_left : FILE_CHUNK;
             c->out.len = 0;
             c->out_sent = 0;
-            if (buf_append(&c->out, "", 0) < 0)
-                return -1;
             char *chunk = malloc(want);
             ssize_t n = chunk ? pread(c->file_fd, chunk, want, c->file_off) : -1;
             if (n <= 0 || buf_append(&c->out, chunk, (size_t)n) < 0) {
