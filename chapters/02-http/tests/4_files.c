@@ -238,18 +238,6 @@ Test(files, files_resolve_refuses_everything_outside_the_root)
 
 /* ---- handler_serve ------------------------------------------------------- */
 
-static void make_request(struct http_request *req, const char *method, const char *target)
-{
-    memset(req, 0, sizeof *req);
-    req->method = (struct http_slice){ method, strlen(method) };
-    req->target = (struct http_slice){ target, strlen(target) };
-    const char *q = strchr(target, '?');
-    req->path = (struct http_slice){ target, q ? (size_t)(q - target) : strlen(target) };
-    req->query = q ? (struct http_slice){ q + 1, strlen(q + 1) } : (struct http_slice){ target, 0 };
-    req->minor = 1;
-    req->headers[0] = (struct http_header){ { "Host", 4 }, { "localhost", 9 } };
-    req->nheaders = 1;
-}
 
 /* 1 when the header block holds the field line exactly. */
 static int has_field(const struct buf *h, const char *line)
@@ -263,7 +251,7 @@ Test(files, handler_serve_answers_get_with_the_file)
     strcpy(site.root, real_root());
     const struct ht_file *f = ht_file("/data.json");
     struct http_request req;
-    make_request(&req, "GET", "/data.json?cache=no");
+    ht_make_request(&req, "GET", "/data.json?cache=no");
     struct buf body;
     buf_init(&body);
     struct response r;
@@ -291,7 +279,7 @@ Test(files, handler_serve_answers_get_with_the_file)
     response_free(&r);
 
     response_init(&r);
-    make_request(&req, "GET", "/nope.html");
+    ht_make_request(&req, "GET", "/nope.html");
     handler_serve(&site, &req, &body, &r);
     cr_expect(eq(int, r.status, 404), "handler_serve(GET /nope.html): status %d; expected 404",
               r.status);

@@ -17,18 +17,6 @@ WB_SUITE(methods);
 
 /* ---- handler_serve ------------------------------------------------------- */
 
-static void make_request(struct http_request *req, const char *method, const char *target)
-{
-    memset(req, 0, sizeof *req);
-    req->method = (struct http_slice){ method, strlen(method) };
-    req->target = (struct http_slice){ target, strlen(target) };
-    const char *q = strchr(target, '?');
-    req->path = (struct http_slice){ target, q ? (size_t)(q - target) : strlen(target) };
-    req->query = q ? (struct http_slice){ q + 1, strlen(q + 1) } : (struct http_slice){ target, 0 };
-    req->minor = 1;
-    req->headers[0] = (struct http_header){ { "Host", 4 }, { "localhost", 9 } };
-    req->nheaders = 1;
-}
 
 static const struct site *site(void)
 {
@@ -42,7 +30,7 @@ static void serve(struct response *r, const char *method, const char *target)
 {
     struct http_request req;
     struct buf body;
-    make_request(&req, method, target);
+    ht_make_request(&req, method, target);
     buf_init(&body);
     response_init(r);
     handler_serve(site(), &req, &body, r);

@@ -75,54 +75,11 @@ static void send_plain(int fd, const char *raw, size_t len)
 
 /* A connected TCP pair on loopback: *client for the test, *server as
  * accept() returned it, for conn_serve(). */
-static void tcp_pair(int *client, int *server)
-{
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t alen = sizeof a;
-    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    cr_assert(l >= 0, "test setup: socket: %s", strerror(errno));
-    int ok = bind(l, (struct sockaddr *)&a, sizeof a) == 0 && listen(l, 1) == 0 &&
-             getsockname(l, (struct sockaddr *)&a, &alen) == 0;
-    cr_assert(ok, "test setup: bind/listen on loopback: %s", strerror(errno));
-    int c = wb_try_connect("127.0.0.1", ntohs(a.sin_port));
-    cr_assert(c >= 0, "test setup: connect: %s", strerror(errno));
-    int s = accept(l, NULL, NULL);
-    cr_assert(s >= 0, "test setup: accept: %s", strerror(errno));
-    *client = c;
-    *server = s;
-    close(l);
-}
 
-static struct {
-    struct site site;
-    struct server_config cfg;
-    int fd;
-    volatile int done;
-} job;
 
-static void *serve_thread(void *arg)
-{
-    (void)arg;
-    conn_serve(&job.cfg, job.fd);
-    __atomic_store_n(&job.done, 1, __ATOMIC_SEQ_CST);
-    return NULL;
-}
 
 /* Runs conn_serve() on its own thread for a fresh connection; returns the
  * client's end. */
-static int start_conn_serve(int timeout_ms)
-{
-    cr_assert(realpath(ht_make_root(), job.site.root) != NULL, "test setup: realpath: %s",
-              strerror(errno));
-    job.cfg = (struct server_config){ .listen_fd = -1, .site = &job.site, .max_clients = 4,
-                                      .timeout_ms = timeout_ms, .max_body = 1 << 20 };
-    int client;
-    tcp_pair(&client, &job.fd);
-    pthread_t t;
-    cr_assert(eq(int, pthread_create(&t, NULL, serve_thread, NULL), 0), "test setup: pthread");
-    pthread_detach(t);
-    return client;
-}
 
 /* ---- http_check_head: keep_alive -------------------------------------------- */
 
@@ -179,7 +136,7 @@ Test(keepalive, http_check_head_says_whether_the_connection_stays_open)
 
 Test(keepalive, conn_serve_answers_requests_until_the_client_closes)
 {
-    int fd = start_conn_serve(3000);
+    int fd = ht_start_conn_serve(3000);
     const char *raw = GET("/hello.txt") GET("/index.html");
     size_t len = strlen(raw);
     send_plain(fd, raw, len);
@@ -202,10 +159,7 @@ Test(keepalive, conn_serve_answers_requests_until_the_client_closes)
               "after two answered requests the client shut down its sending side; conn_serve() "
               "must then close the socket (recv() returning 0 means the client is done), but "
               "the connection %s within 2000 ms", r == 0 ? "got more bytes" : "stayed open");
-    long long until = wb_now_ms() + 1000;
-    while (!__atomic_load_n(&job.done, __ATOMIC_SEQ_CST) && wb_now_ms() < until)
-        wb_pause_ms(5);
-    int done = __atomic_load_n(&job.done, __ATOMIC_SEQ_CST);
+    int done = ht_conn_serve_returned(1000);
     cr_assert(done, "conn_serve() closed the socket but did not return within 1000 ms");
     ht_free(a);
     ht_free(b);

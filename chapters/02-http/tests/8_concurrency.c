@@ -152,41 +152,11 @@ static void get_file(struct wb_proc *p, const char *path, const char *context)
 
 /* ---- conn_serve, without the server around it -------------------------------- */
 
-static struct {
-    struct site site;
-    struct server_config cfg;
-    int fd;
-    volatile int done;
-} job;
 
-static void *serve_thread(void *arg)
-{
-    (void)arg;
-    conn_serve(&job.cfg, job.fd);
-    __atomic_store_n(&job.done, 1, __ATOMIC_SEQ_CST);
-    return NULL;
-}
 
 Test(concurrency, conn_serve_gives_up_on_a_slow_head_after_timeout_ms)
 {
-    cr_assert(realpath(ht_make_root(), job.site.root) != NULL, "test setup: realpath: %s",
-              strerror(errno));
-    job.cfg = (struct server_config){ .listen_fd = -1, .site = &job.site, .max_clients = 4,
-                                      .timeout_ms = 300, .max_body = 1 << 20 };
-    /* a loopback connection; the server's end as accept() returns it */
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t alen = sizeof a;
-    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int ok = l >= 0 && bind(l, (struct sockaddr *)&a, sizeof a) == 0 && listen(l, 1) == 0 &&
-             getsockname(l, (struct sockaddr *)&a, &alen) == 0;
-    cr_assert(ok, "test setup: listen on loopback: %s", strerror(errno));
-    int fd = wb_try_connect("127.0.0.1", ntohs(a.sin_port));
-    job.fd = accept(l, NULL, NULL);
-    cr_assert(fd >= 0 && job.fd >= 0, "test setup: connect/accept: %s", strerror(errno));
-    close(l);
-    pthread_t t;
-    cr_assert(eq(int, pthread_create(&t, NULL, serve_thread, NULL), 0), "test setup: pthread");
-    pthread_detach(t);
+    int fd = ht_start_conn_serve(300);
 
     const char *half = "GET /hello.txt HTTP/1.1\r\nHost: loc";
     cr_assert(eq(long, (long)send(fd, half, strlen(half), MSG_NOSIGNAL), (long)strlen(half)),
@@ -209,10 +179,7 @@ Test(concurrency, conn_serve_gives_up_on_a_slow_head_after_timeout_ms)
                   "the connection: after a 408 the rest of the request may still come, the "
                   "connection cannot be used again");
     }
-    long long until = wb_now_ms() + 1000;
-    while (!__atomic_load_n(&job.done, __ATOMIC_SEQ_CST) && wb_now_ms() < until)
-        poll(NULL, 0, 5);
-    int done = __atomic_load_n(&job.done, __ATOMIC_SEQ_CST);
+    int done = ht_conn_serve_returned(1000);
     cr_assert(done, "conn_serve() closed the slow connection but did not return");
     close(fd);
 }
@@ -484,12 +451,10 @@ Test(concurrency, a_slow_handler_stalls_no_other_client)
     /* /delay stands in for a handler that blocks (a database query,
      * password hashing): while it sleeps, the server answers others. */
     struct http_request rq;
-    const char *line = "GET /delay?ms=1 HTTP/1.1\r\n";
-    cr_assert(eq(int, http_parse_request_line(line, strlen(line), &rq), (int)strlen(line)));
+    ht_make_request(&rq, "GET", "/delay?ms=1");
     cr_assert(eq(int, handler_may_block(&rq), 1), "handler_may_block(GET /delay?ms=1) returned "
               "0: /delay may block, so the connection loop must run it where it stalls no one");
-    const char *file = "GET /hello.txt HTTP/1.1\r\n";
-    cr_assert(eq(int, http_parse_request_line(file, strlen(file), &rq), (int)strlen(file)));
+    ht_make_request(&rq, "GET", "/hello.txt");
     cr_assert(eq(int, handler_may_block(&rq), 0), "handler_may_block(GET /hello.txt) returned 1: "
               "serving a file does not block for long");
 

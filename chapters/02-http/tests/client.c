@@ -2,6 +2,13 @@
 #define _GNU_SOURCE
 #include "client.h"
 
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+
+#include "conn.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1287,4 +1294,65 @@ void ht_expect_silence(struct wb_proc *p, int fd, int ms, const char *sent, size
              wb_escape(sent, sentlen, 300, e1, sizeof e1), ms,
              n > 0 ? "answered: " : "closed the connection",
              n > 0 ? wb_escape(got, (size_t)n, 400, e2, sizeof e2) : "", wb_describe(p));
+}
+
+/* ---- unit-test helpers: a request without parsing, conn_serve() alone ---- */
+
+void ht_make_request(struct http_request *req, const char *method, const char *target)
+{
+    memset(req, 0, sizeof *req);
+    req->method = (struct http_slice){ method, strlen(method) };
+    req->target = (struct http_slice){ target, strlen(target) };
+    const char *q = strchr(target, '?');
+    req->path = (struct http_slice){ target, q ? (size_t)(q - target) : strlen(target) };
+    req->query = q ? (struct http_slice){ q + 1, strlen(q + 1) } : (struct http_slice){ target, 0 };
+    req->minor = 1;
+    req->headers[0] = (struct http_header){ { "Host", 4 }, { "localhost", 9 } };
+    req->nheaders = 1;
+}
+
+static struct {
+    struct site site;
+    struct server_config cfg;
+    int fd;
+    volatile int done;
+} job;
+
+static void *serve_thread(void *arg)
+{
+    (void)arg;
+    conn_serve(&job.cfg, job.fd);
+    __atomic_store_n(&job.done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+int ht_start_conn_serve(int timeout_ms)
+{
+    cr_assert(realpath(ht_make_root(), job.site.root) != NULL, "test setup: realpath: %s",
+              strerror(errno));
+    job.cfg = (struct server_config){ .listen_fd = -1, .site = &job.site, .max_clients = 4,
+                                      .timeout_ms = timeout_ms, .max_body = 1 << 20 };
+    /* a loopback connection; the server's end exactly as accept() returns it */
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t alen = sizeof a;
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int ok = l >= 0 && bind(l, (struct sockaddr *)&a, sizeof a) == 0 && listen(l, 1) == 0 &&
+             getsockname(l, (struct sockaddr *)&a, &alen) == 0;
+    cr_assert(ok, "test setup: listen on loopback: %s", strerror(errno));
+    int client = wb_try_connect("127.0.0.1", ntohs(a.sin_port));
+    job.fd = accept(l, NULL, NULL);
+    cr_assert(client >= 0 && job.fd >= 0, "test setup: connect/accept: %s", strerror(errno));
+    close(l);
+    pthread_t t;
+    cr_assert(eq(int, pthread_create(&t, NULL, serve_thread, NULL), 0), "test setup: pthread");
+    pthread_detach(t);
+    return client;
+}
+
+int ht_conn_serve_returned(int ms)
+{
+    long long until = wb_now_ms() + ms;
+    while (!__atomic_load_n(&job.done, __ATOMIC_SEQ_CST) && wb_now_ms() < until)
+        poll(NULL, 0, 5);
+    return __atomic_load_n(&job.done, __ATOMIC_SEQ_CST);
 }

@@ -210,4 +210,17 @@ struct ht_response *ht_must_read(struct wb_proc *p, int fd, const char *raw, siz
 void ht_expect_silence(struct wb_proc *p, int fd, int ms, const char *sent, size_t sentlen,
                        const char *why);
 
+/* A request as the parser would fill it, for handler tests: method and
+ * target (split at '?'), HTTP/1.1, "Host: localhost". The strings must
+ * outlive req. */
+void ht_make_request(struct http_request *req, const char *method, const char *target);
+
+/* Runs conn_serve() on a thread of its own for a fresh loopback connection
+ * (root: ht_make_root(), the given timeout, max_body 1 MiB) and returns the
+ * client's end. One per test. */
+int ht_start_conn_serve(int timeout_ms);
+
+/* Waits up to ms for that conn_serve() to return. Returns 1 if it did. */
+int ht_conn_serve_returned(int ms);
+
 #endif
