@@ -66,6 +66,8 @@ struct wb_proc {
     int dead_w;         /* held open by the test; EOF wakes the watchdog */
     int reaped;         /* 1 once waitpid() got its status */
     int status;         /* wait status, valid when reaped */
+    long long exit_cpu_ms; /* when reaped: its CPU time, user + system */
+    long exit_rss_kb;   /* when reaped: its peak resident memory */
     char host[64];      /* from the "listening on" line, brackets removed */
     int port;
     char args[256];     /* the command line, for messages */
@@ -106,6 +108,26 @@ const char *wb_describe(struct wb_proc *p);
 
 /* The program's stderr so far (the last cap-1 bytes), NUL-terminated. */
 const char *wb_stderr_tail(struct wb_proc *p, size_t cap);
+
+/* What the program costs, read from /proc (Linux). Each returns -1 where
+ * it cannot tell (another system, or the program is gone). */
+
+/* CPU time the program has used so far (in all, once it exited and was
+ * reaped), user + system, in ms. A loop that spins shows here even when
+ * it answers correctly. */
+long long wb_cpu_ms(struct wb_proc *p);
+
+/* The program's peak resident memory so far (VmHWM; after its exit, from
+ * wait4()), in KiB. */
+long wb_peak_rss_kb(struct wb_proc *p);
+
+/* How many file descriptors the program has open now. */
+int wb_open_fds(struct wb_proc *p);
+
+/* Lowers the program's soft limit on open files (RLIMIT_NOFILE) to n, as
+ * `ulimit -n` would have: its next accept() past the limit fails with
+ * EMFILE. Fails the test when the limit cannot be set. */
+void wb_limit_fds(struct wb_proc *p, long n);
 
 /* ---- clients ------------------------------------------------------------ */
 

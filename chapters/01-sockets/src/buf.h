@@ -4,6 +4,12 @@
  * used yet (input) and the bytes waiting to be sent (output). Bytes are
  * bytes: a buffer may hold NUL bytes, so it is never a C string.
  *
+ * Taking bytes off the front is cheap: buf_consume() only moves data
+ * forward; the room it leaves is reused by a later buf_append() once it
+ * is at least as large as what is still held, so every byte is moved at
+ * most a few times however it is consumed (one line at a time, or one
+ * send() at a time).
+ *
  * This module is complete: read it and use it; there is nothing to write. */
 #ifndef BUF_H
 #define BUF_H
@@ -13,7 +19,8 @@
 struct buf {
     char  *data;  /* data[0..len) are the bytes held; NULL when cap == 0 */
     size_t len;   /* bytes held */
-    size_t cap;   /* bytes allocated */
+    size_t cap;   /* bytes allocated, counted from data - off */
+    size_t off;   /* bytes consumed at the front, not reused yet */
 };
 
 /* Makes b an empty buffer. Allocates nothing. */

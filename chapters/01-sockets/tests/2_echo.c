@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 #include "net.h"
-#include "server.h"
+#include "echo.h"
+#include "loop.h"
 #include "wbtest.h"
 
 WB_SUITE(echo);
@@ -90,11 +91,14 @@ Test(echo, net_send_all_reports_a_closed_peer_as_epipe)
 
 Test(echo, the_echo_service_moves_input_to_output)
 {
+    struct loop_config cfg = { .listen_fd = -1, .svc = &echo_service };
+    struct loop *l = loop_new(&cfg, NULL, 0);
+    cr_assert(l != NULL, "loop_new() failed");
     struct conn *c = conn_new(-1);
     cr_assert(c != NULL);
     buf_append(&c->in, "a\0b\n", 4);
     cr_assert(echo_service.on_data != NULL, "echo_service has no on_data callback");
-    int rc = echo_service.on_data(NULL, c);
+    int rc = echo_service.on_data(l, c);
     cr_assert(eq(int, rc, 0), "on_data returned %d; expected 0 (go on)", rc);
     cr_assert(eq(sz, c->out.len, (size_t)4), "c->out holds %zu bytes; expected the 4 received",
               c->out.len);
@@ -102,6 +106,7 @@ Test(echo, the_echo_service_moves_input_to_output)
     cr_assert(eq(sz, c->in.len, (size_t)0),
               "c->in still holds %zu bytes: buf_consume() what you used", c->in.len);
     conn_free(c);
+    loop_free(l);
 }
 
 Test(echo, echoes_a_line)

@@ -1,5 +1,6 @@
-/* Stage 5: many clients at once with poll() -- non-blocking sockets and
- * one loop that serves everyone. */
+/* Stage 5: many clients at once with poll() -- non-blocking sockets, one
+ * loop that serves everyone, and its limits: backpressure, max_conns, and
+ * running out of file descriptors. */
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,6 +12,10 @@ WB_SUITE(poll);
 
 /* How long one client may wait while another misbehaves. */
 #define FAIR_MS 2000
+
+/* CPU time a waiting program may use in a second: a loop that spins uses
+ * all of it (1000 ms), one that sleeps in poll() almost nothing. */
+#define SPIN_MS 250
 
 Test(poll, net_set_nonblocking_makes_reads_return_eagain)
 {
@@ -93,7 +98,7 @@ Test(poll, a_client_that_never_reads_does_not_block_the_others)
                     "another client sent %zu bytes and never read the echo. Sending to it "
                     "must not block the loop: non-blocking sockets, queue the rest in "
                     "c->out, ask poll() for POLLOUT, and stop reading from a client whose "
-                    "queue passed SERVER_OUT_MAX (backpressure)",
+                    "queue passed out_max / 2 (backpressure)",
                     sent);
 }
 
@@ -143,4 +148,58 @@ Test(poll, a_client_leaving_in_the_middle_does_not_disturb_the_others)
                     "of three clients, the middle one reset its connection; the last one's "
                     "echo (dropping a connection must not skip or mix up the others)");
     wb_expect_bytes(p, a, "a\n", 2, FAIR_MS, "and the first one's echo");
+}
+
+Test(poll, at_max_clients_the_next_client_waits_until_one_leaves)
+{
+    struct wb_proc *p = wb_start("--mode", "echo", "--max-clients", "2", NULL);
+    int a = wb_connect(p), b = wb_connect(p);
+    wb_send_str(p, a, "a\n");
+    wb_expect_bytes(p, a, "a\n", 2, FAIR_MS, "the first of two clients (--max-clients 2)");
+    wb_send_str(p, b, "b\n");
+    wb_expect_bytes(p, b, "b\n", 2, FAIR_MS, "the second of two clients (--max-clients 2)");
+    int c = wb_connect(p); /* the kernel completes it: it waits in the backlog */
+    wb_send_str(p, c, "c\n");
+    cr_assert(wb_silent(c, 300), "with --max-clients 2 and two clients connected, a third was "
+              "answered: at most max_conns connections are served at once -- leave the "
+              "listening socket out of poll() while at the limit, so the others wait in the "
+              "backlog\n%s", wb_describe(p));
+    close(a);
+    wb_expect_bytes(p, c, "c\n", 2, FAIR_MS,
+                    "with --max-clients 2, a third client waited while two were connected; "
+                    "then one left, so the third must be accepted and served now");
+}
+
+Test(poll, running_out_of_file_descriptors_does_not_spin_and_recovers)
+{
+    /* With the open-file limit reached, accept() fails with EMFILE and
+     * the client stays in the backlog -- so the listening socket stays
+     * readable. A loop that polls it again at once spins at 100% CPU. */
+    struct wb_proc *p = wb_start("--mode", "echo", NULL);
+    int before = wb_open_fds(p);
+    cr_assert(before > 0, "test setup: cannot count the program's open files");
+    wb_limit_fds(p, before + 2);
+    int fds[6];
+    for (int i = 0; i < 6; i++)
+        fds[i] = wb_connect(p);
+    for (int i = 0; i < 2; i++) {
+        wb_send_str(p, fds[i], "hi\n");
+        wb_expect_bytes(p, fds[i], "hi\n", 3, FAIR_MS, "client %d of 6, with room for 2 more "
+                        "open files in the server", i + 1);
+    }
+    long long cpu0 = wb_cpu_ms(p);
+    wb_pause_ms(1000); /* the subject: what the server does while it cannot accept */
+    long long cpu = wb_cpu_ms(p) - cpu0;
+    cr_assert(cpu < SPIN_MS,
+              "the server had room for 2 more open files and 6 clients connected: 4 wait in "
+              "the backlog, and accept() fails with EMFILE (\"Too many open files\"). In the "
+              "next second it used %lld ms of CPU (at most %d expected): its loop spins on a "
+              "listener it cannot serve. On EMFILE, stop polling the listening socket until "
+              "a connection closes (or a while has passed)\n%s", cpu, SPIN_MS, wb_describe(p));
+    close(fds[0]);
+    close(fds[1]);
+    wb_send_str(p, fds[2], "back\n");
+    wb_expect_bytes(p, fds[2], "back\n", 5, FAIR_MS,
+                    "two clients left, so two file descriptors are free again: a client that "
+                    "waited in the backlog must now be accepted and served");
 }

@@ -1,4 +1,5 @@
 /* Stage 6: a chat room -- "Budget Chat": names, a member list, broadcast. */
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -147,4 +148,60 @@ Test(chat, clients_without_a_name_see_nothing)
     expect_line(p, alice, "alice", "[bob] secret\n", "when bob says \"secret\"");
     cr_assert(wb_silent(lurker, 200), "a client who has not given a name received room "
               "traffic; only members who joined see messages");
+}
+
+Test(chat, a_member_that_never_reads_is_dropped_and_memory_stays_bounded)
+{
+    /* alice joins and never reads again; bob talks, a lot. Everything bob
+     * says is queued for alice. A server without a cap buffers it all; this
+     * one must drop alice once her queue is full (loop_send) and tell the
+     * room she left. */
+    enum { LINE = 1000, TOTAL = 48 * 1024 * 1024 };
+    struct wb_proc *p = wb_start("--mode", "chat", NULL);
+    int alice = join(p, "alice", "");
+    int bob = join(p, "bob", "alice");
+    long rss0 = wb_peak_rss_kb(p);
+    char line[LINE];
+    memset(line, 'x', sizeof line - 1);
+    line[LINE - 1] = '\n';
+    size_t sent = 0;
+    int left = 0;
+    char got[256];
+    long long give_up = wb_now_ms() + 8000;
+    while (sent < TOTAL && !left && wb_now_ms() < give_up) {
+        ssize_t n = send(bob, line + sent % LINE, LINE - sent % LINE, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0)
+            sent += (size_t)n;
+        else if (n < 0 && errno != EAGAIN && errno != EINTR)
+            break;
+        else
+            poll(NULL, 0, 1);
+        /* bob reads what comes to him: "* alice has left the room" at the
+         * end, and nothing else -- his own lines are not sent back. */
+        if (wb_recv_line(bob, got, sizeof got, 0) > 0)
+            left = strcmp(got, "* alice has left the room\n") == 0;
+    }
+    if (!left)
+        left = wb_recv_line(bob, got, sizeof got, LINE_MS) > 0 &&
+               strcmp(got, "* alice has left the room\n") == 0;
+    long rss = wb_peak_rss_kb(p);
+    cr_assert(left, "alice never reads; bob sent %zu bytes of chat lines, all of them queued for "
+                    "alice, and the server did not drop her (bob got no \"* alice has left the "
+                    "room\\n\"): a member that does not read must not make the server buffer "
+                    "without end. Queue with loop_send(): past out_max it fails and the loop "
+                    "drops that connection\n(the server's peak memory grew from %ld to %ld "
+                    "KiB)\n%s", sent, rss0, rss, wb_describe(p));
+    cr_assert(rss0 < 0 || rss - rss0 < 32 * 1024,
+              "alice was dropped, but the server's peak memory grew from %ld to %ld KiB while "
+              "bob sent %zu bytes: cap every queue", rss0, rss, sent);
+    /* alice finds what the kernel still held for her, then the end. */
+    int r = 0;
+    long long until = wb_now_ms() + 2 * LINE_MS;
+    while ((r = wb_wait_eof(alice, 200)) == 0 && wb_now_ms() < until)
+        ;
+    cr_assert(eq(int, r, 1), "alice was dropped as a slow consumer, so after what the kernel "
+              "still held for her, her connection must end\n%s", wb_describe(p));
+    wb_send_str(p, bob, "still here\n");
+    int carol = join(p, "carol", "bob");
+    (void)carol;
 }

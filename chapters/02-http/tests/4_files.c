@@ -256,7 +256,9 @@ Test(files, handler_serve_answers_get_with_the_file)
     buf_init(&body);
     struct response r;
     response_init(&r);
-    handler_serve(&site, &req, &body, &r);
+    int rc = handler_serve(&site, &req, &body, &r, NULL);
+    cr_assert(eq(int, rc, 0), "handler_serve(GET /data.json?cache=no) returned %d; expected 0 "
+              "(-1 is only for running out of memory)", rc);
     cr_assert(eq(int, r.status, 200), "handler_serve(GET /data.json?cache=no): status %d; "
               "expected 200 (the query is not part of the file name)", r.status);
     char line[128];
@@ -280,7 +282,9 @@ Test(files, handler_serve_answers_get_with_the_file)
 
     response_init(&r);
     ht_make_request(&req, "GET", "/nope.html");
-    handler_serve(&site, &req, &body, &r);
+    rc = handler_serve(&site, &req, &body, &r, NULL);
+    cr_expect(eq(int, rc, 0), "handler_serve(GET /nope.html) returned %d; a 404 is an answer: "
+              "return 0", rc);
     cr_expect(eq(int, r.status, 404), "handler_serve(GET /nope.html): status %d; expected 404",
               r.status);
     cr_expect(eq(int, r.file_fd, -1), "handler_serve(GET /nope.html): a 404 must not hold a file "

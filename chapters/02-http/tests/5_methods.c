@@ -18,7 +18,7 @@ WB_SUITE(methods);
 /* ---- handler_serve ------------------------------------------------------- */
 
 
-static const struct site *site(void)
+static struct site *site(void)
 {
     static struct site s;
     cr_assert(ne(ptr, realpath(ht_make_root(), s.root), NULL), "test setup: realpath");
@@ -33,7 +33,9 @@ static void serve(struct response *r, const char *method, const char *target)
     ht_make_request(&req, method, target);
     buf_init(&body);
     response_init(r);
-    handler_serve(site(), &req, &body, r);
+    int rc = handler_serve(site(), &req, &body, r, NULL);
+    cr_assert(eq(int, rc, 0), "handler_serve(%s %s) returned %d; expected 0 (-1 is only for "
+              "running out of memory)", method, target, rc);
 }
 
 static const char *headers_of(const struct response *r)

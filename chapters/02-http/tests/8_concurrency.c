@@ -452,10 +452,10 @@ Test(concurrency, a_slow_handler_stalls_no_other_client)
      * password hashing): while it sleeps, the server answers others. */
     struct http_request rq;
     ht_make_request(&rq, "GET", "/delay?ms=1");
-    cr_assert(eq(int, handler_may_block(&rq), 1), "handler_may_block(GET /delay?ms=1) returned "
+    cr_assert(eq(int, handler_may_block(NULL, &rq), 1), "handler_may_block(GET /delay?ms=1) returned "
               "0: /delay may block, so the connection loop must run it where it stalls no one");
     ht_make_request(&rq, "GET", "/hello.txt");
-    cr_assert(eq(int, handler_may_block(&rq), 0), "handler_may_block(GET /hello.txt) returned 1: "
+    cr_assert(eq(int, handler_may_block(NULL, &rq), 0), "handler_may_block(GET /hello.txt) returned 1: "
               "serving a file does not block for long");
 
     const char *slow_req = "GET /delay?ms=1500 HTTP/1.1\r\nHost: localhost\r\n\r\n";

@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "conn.h"
+#include "handler.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -1330,8 +1331,10 @@ int ht_start_conn_serve(int timeout_ms)
 {
     cr_assert(realpath(ht_make_root(), job.site.root) != NULL, "test setup: realpath: %s",
               strerror(errno));
-    job.cfg = (struct server_config){ .listen_fd = -1, .site = &job.site, .max_clients = 4,
-                                      .timeout_ms = timeout_ms, .max_body = 1 << 20 };
+    job.cfg = (struct server_config){ .listen_fd = -1,
+                                      .handler = { handler_may_block, handler_serve, &job.site },
+                                      .max_clients = 4, .timeout_ms = timeout_ms,
+                                      .max_body = 1 << 20 };
     /* a loopback connection; the server's end exactly as accept() returns it */
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     socklen_t alen = sizeof a;

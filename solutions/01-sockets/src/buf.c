@@ -1,6 +1,7 @@
 /* buf -- a growable byte buffer. See buf.h. */
 #include "buf.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,23 +10,33 @@ void buf_init(struct buf *b)
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
+    b->off = 0;
 }
 
 int buf_append(struct buf *b, const void *p, size_t n)
 {
     if (n == 0)
         return 0;
-    if (n > b->cap - b->len) {
-        if (n > ((size_t)-1) / 2 - b->len)
-            return -1; /* the size would overflow */
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap - b->len < n)
-            cap *= 2;
-        char *data = realloc(b->data, cap);
-        if (!data)
-            return -1;
-        b->data = data;
-        b->cap = cap;
+    if (n > b->cap - b->off - b->len) {
+        if (b->off >= b->len && n <= b->cap - b->len) {
+            /* Reuse the consumed front: the len bytes moved here were
+             * paid for by the off >= len bytes consumed before. */
+            memmove(b->data - b->off, b->data, b->len);
+            b->data -= b->off;
+            b->off = 0;
+        } else {
+            if (n > SIZE_MAX / 2 - b->off - b->len)
+                return -1; /* the size would overflow */
+            size_t need = b->off + b->len + n;
+            size_t cap = b->cap ? b->cap : 256;
+            while (cap < need)
+                cap *= 2;
+            char *base = realloc(b->data ? b->data - b->off : NULL, cap);
+            if (!base)
+                return -1;
+            b->data = base + b->off;
+            b->cap = cap;
+        }
     }
     memcpy(b->data + b->len, p, n);
     b->len += n;
@@ -35,13 +46,15 @@ int buf_append(struct buf *b, const void *p, size_t n)
 void buf_consume(struct buf *b, size_t n)
 {
     if (n >= b->len) {
+        /* Empty: start again at the front of the allocation. */
+        if (b->data)
+            b->data -= b->off;
+        b->off = 0;
         b->len = 0;
         return;
     }
-    /* A memmove per consume is O(len), which is fine for the small
-     * buffers of this chapter; a ring buffer or a start offset would
-     * avoid it. */
-    memmove(b->data, b->data + n, b->len - n);
+    b->data += n;
+    b->off += n;
     b->len -= n;
 }
 
@@ -49,6 +62,7 @@ void buf_free(struct buf *b)
 {
     if (!b)
         return;
-    free(b->data);
+    if (b->data)
+        free(b->data - b->off);
     buf_init(b);
 }

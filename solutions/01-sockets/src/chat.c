@@ -1,8 +1,13 @@
 /* chat -- the "Budget Chat" room. See chat.h.
  *
- * The room has no list of its own: its members are the connections in
- * srv->conns whose member state says "joined". One source of truth means
- * a member can never stay in the room after its connection is gone. */
+ * The room has no list of its own: its members are the loop's connections
+ * whose member state says "joined". One source of truth means a member can
+ * never stay in the room after its connection is gone.
+ *
+ * Everything a member is sent goes through loop_send(), which caps what
+ * may wait for one connection: a member that never reads is dropped once
+ * its queue is full, and the others see it leave -- instead of the server
+ * buffering the whole room's traffic for it. */
 #include "chat.h"
 
 #include <stdio.h>
@@ -35,36 +40,33 @@ static struct member *member_of(const struct conn *c)
     return c->data;
 }
 
-/* Queues text[0..len) for every member but `except`. Returns 0 or -1. */
-static int broadcast(struct server *srv, const struct conn *except,
-                     const char *text, size_t len)
+/* Queues text[0..len) for every member but `except`. A member that
+ * cannot take it (a slow consumer) is dropped by the loop; that is its
+ * problem, not the sender's. */
+static void broadcast(struct loop *l, const struct conn *except, const char *text,
+                      size_t len)
 {
-    int rc = 0;
-    for (size_t i = 0; i < srv->nconns; i++) {
-        struct conn *o = srv->conns[i];
+    for (size_t i = 0; i < loop_nconns(l); i++) {
+        struct conn *o = loop_conn(l, i);
         struct member *m = member_of(o);
-        if (o == except || !m || !m->joined)
-            continue;
-        if (buf_append(&o->out, text, len) < 0)
-            rc = -1;
+        if (o != except && m && m->joined)
+            loop_send(l, o, text, len);
     }
-    return rc;
 }
 
-/* The first line: a name. Returns 0, or SERVICE_CLOSE. */
-static int join(struct server *srv, struct conn *c, const char *name,
-                size_t len)
+/* The first line: a name. Returns 0, or LOOP_CLOSE. */
+static int join(struct loop *l, struct conn *c, const char *name, size_t len)
 {
     static const char illegal[] = "* illegal name\n";
     static const char taken[] = "* name taken\n";
     struct member *me = member_of(c);
     struct buf list;
     char line[64];
-    int rc = SERVICE_CLOSE;
+    int rc = LOOP_CLOSE;
 
     if (!chat_valid_name(name, len)) {
-        buf_append(&c->out, illegal, sizeof illegal - 1);
-        return SERVICE_CLOSE;
+        loop_send(l, c, illegal, sizeof illegal - 1);
+        return LOOP_CLOSE;
     }
     memcpy(me->name, name, len);
     me->name[len] = '\0';
@@ -73,12 +75,13 @@ static int join(struct server *srv, struct conn *c, const char *name,
     if (buf_append(&list, "* The room contains: ", 21) < 0)
         goto out;
     int first = 1;
-    for (size_t i = 0; i < srv->nconns; i++) {
-        struct member *m = member_of(srv->conns[i]);
-        if (srv->conns[i] == c || !m || !m->joined)
+    for (size_t i = 0; i < loop_nconns(l); i++) {
+        struct conn *o = loop_conn(l, i);
+        struct member *m = member_of(o);
+        if (o == c || !m || !m->joined)
             continue;
         if (strcmp(m->name, me->name) == 0) {
-            buf_append(&c->out, taken, sizeof taken - 1);
+            loop_send(l, c, taken, sizeof taken - 1);
             goto out;
         }
         if ((!first && buf_append(&list, ", ", 2) < 0) ||
@@ -86,14 +89,11 @@ static int join(struct server *srv, struct conn *c, const char *name,
             goto out;
         first = 0;
     }
-    if (buf_append(&list, "\n", 1) < 0 ||
-        buf_append(&c->out, list.data, list.len) < 0)
+    if (buf_append(&list, "\n", 1) < 0 || loop_send(l, c, list.data, list.len) < 0)
         goto out;
 
-    int n = snprintf(line, sizeof line, "* %s has entered the room\n",
-                     me->name);
-    if (broadcast(srv, c, line, (size_t)n) < 0)
-        goto out;
+    int n = snprintf(line, sizeof line, "* %s has entered the room\n", me->name);
+    broadcast(l, c, line, (size_t)n);
     me->joined = 1;
     rc = 0;
 out:
@@ -101,18 +101,16 @@ out:
     return rc;
 }
 
-static int chat_on_open(struct server *srv, struct conn *c)
+static int chat_on_open(struct loop *l, struct conn *c)
 {
-    static const char welcome[] =
-        "Welcome to budgetchat! What shall I call you?\n";
-    (void)srv;
+    static const char welcome[] = "Welcome to budgetchat! What shall I call you?\n";
     c->data = calloc(1, sizeof(struct member));
-    if (!c->data || buf_append(&c->out, welcome, sizeof welcome - 1) < 0)
-        return SERVICE_CLOSE;
+    if (!c->data || loop_send(l, c, welcome, sizeof welcome - 1) < 0)
+        return LOOP_CLOSE;
     return 0;
 }
 
-static int chat_on_data(struct server *srv, struct conn *c)
+static int chat_on_data(struct loop *l, struct conn *c)
 {
     struct member *me = member_of(c);
     struct buf msg;
@@ -125,7 +123,7 @@ static int chat_on_data(struct server *srv, struct conn *c)
             break;
         if (n == LINES_TOO_LONG) {
             buf_consume(&c->in, c->in.len);
-            rc = SERVICE_CLOSE;
+            rc = LOOP_CLOSE;
             break;
         }
         size_t len = (size_t)n - 1;
@@ -133,16 +131,17 @@ static int chat_on_data(struct server *srv, struct conn *c)
             len--;
 
         if (!me->joined) {
-            rc = join(srv, c, c->in.data, len);
+            rc = join(l, c, c->in.data, len);
         } else {
             msg.len = 0;
             if (buf_append(&msg, "[", 1) < 0 ||
                 buf_append(&msg, me->name, strlen(me->name)) < 0 ||
                 buf_append(&msg, "] ", 2) < 0 ||
                 buf_append(&msg, c->in.data, len) < 0 ||
-                buf_append(&msg, "\n", 1) < 0 ||
-                broadcast(srv, c, msg.data, msg.len) < 0)
-                rc = SERVICE_CLOSE;
+                buf_append(&msg, "\n", 1) < 0)
+                rc = LOOP_CLOSE;
+            else
+                broadcast(l, c, msg.data, msg.len);
         }
         buf_consume(&c->in, (size_t)n);
     }
@@ -150,7 +149,7 @@ static int chat_on_data(struct server *srv, struct conn *c)
     return rc;
 }
 
-static void chat_on_close(struct server *srv, struct conn *c)
+static void chat_on_close(struct loop *l, struct conn *c)
 {
     struct member *me = member_of(c);
     char line[64];
@@ -159,7 +158,7 @@ static void chat_on_close(struct server *srv, struct conn *c)
         me->joined = 0; /* not a member any more: no echo to itself */
         int n = snprintf(line, sizeof line, "* %s has left the room\n",
                          me->name);
-        broadcast(srv, c, line, (size_t)n);
+        broadcast(l, c, line, (size_t)n);
     }
     free(me);
     c->data = NULL;

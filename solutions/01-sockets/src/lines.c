@@ -22,10 +22,9 @@ void lines_reverse(char *p, size_t n)
     }
 }
 
-static int lines_on_data(struct server *srv, struct conn *c)
+static int lines_on_data(struct loop *l, struct conn *c)
 {
     static const char too_long[] = "ERR line too long\n";
-    (void)srv;
 
     for (;;) {
         int n = lines_find(c->in.data, c->in.len, LINES_MAX);
@@ -33,16 +32,15 @@ static int lines_on_data(struct server *srv, struct conn *c)
             return 0; /* keep the start of the line for the next read */
         if (n == LINES_TOO_LONG) {
             buf_consume(&c->in, c->in.len);
-            buf_append(&c->out, too_long, sizeof too_long - 1);
-            return SERVICE_CLOSE;
+            loop_send(l, c, too_long, sizeof too_long - 1);
+            return LOOP_CLOSE;
         }
         size_t len = (size_t)n - 1; /* without the '\n' */
         if (len > 0 && c->in.data[len - 1] == '\r')
             len--;
         lines_reverse(c->in.data, len);
-        if (buf_append(&c->out, c->in.data, len) < 0 ||
-            buf_append(&c->out, "\n", 1) < 0)
-            return SERVICE_CLOSE;
+        if (loop_send(l, c, c->in.data, len) < 0 || loop_send(l, c, "\n", 1) < 0)
+            return LOOP_CLOSE;
         buf_consume(&c->in, (size_t)n);
     }
 }

@@ -75,39 +75,38 @@ void prices_free(struct prices *db)
 
 /* ---- the service -------------------------------------------------------- */
 
-static int prices_on_open(struct server *srv, struct conn *c)
+static int prices_on_open(struct loop *l, struct conn *c)
 {
-    (void)srv;
+    (void)l;
     c->data = calloc(1, sizeof(struct prices));
-    return c->data ? 0 : SERVICE_CLOSE;
+    return c->data ? 0 : LOOP_CLOSE;
 }
 
-static int prices_on_data(struct server *srv, struct conn *c)
+static int prices_on_data(struct loop *l, struct conn *c)
 {
     struct prices *db = c->data;
     struct prices_msg m;
     unsigned char answer[4];
-    (void)srv;
 
     while (prices_decode((const unsigned char *)c->in.data, c->in.len, &m)) {
         buf_consume(&c->in, PRICES_MSG_LEN);
         if (m.type == 'I') {
             if (prices_insert(db, m.a, m.b) < 0)
-                return SERVICE_CLOSE;
+                return LOOP_CLOSE;
         } else if (m.type == 'Q') {
             prices_put_be32(answer, prices_mean(db, m.a, m.b));
-            if (buf_append(&c->out, answer, sizeof answer) < 0)
-                return SERVICE_CLOSE;
+            if (loop_send(l, c, answer, sizeof answer) < 0)
+                return LOOP_CLOSE;
         } else {
-            return SERVICE_CLOSE; /* not our protocol: stop listening */
+            return LOOP_CLOSE; /* not our protocol: stop listening */
         }
     }
     return 0;
 }
 
-static void prices_on_close(struct server *srv, struct conn *c)
+static void prices_on_close(struct loop *l, struct conn *c)
 {
-    (void)srv;
+    (void)l;
     if (c->data)
         prices_free(c->data);
     free(c->data);

@@ -10,8 +10,6 @@
 
 #include "files.h"
 
-#include <time.h>
-
 /* ---- a small cache of resolved paths -------------------------------------
  *
  * files_resolve() costs a readlink() per path component (realpath) and a
@@ -32,13 +30,6 @@ static _Thread_local struct {
     long long expires;
 } resolved[RESOLVE_SLOTS];
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static unsigned slot_of(const char *key)
 {
     unsigned h = 2166136261u; /* FNV-1a */
@@ -54,7 +45,7 @@ static int resolve_cached(const struct site *site, const char *decoded, char *re
     struct stat st;
     size_t klen = strlen(decoded);
     unsigned slot = slot_of(decoded);
-    long long now = mono_ms();
+    long long now = loop_now_ms();
     int hit = 0;
 
     if (klen < RESOLVE_KEY_MAX && resolved[slot].site == site && resolved[slot].expires > now &&
@@ -91,15 +82,16 @@ static int known_method(const struct http_request *req)
     return 0;
 }
 
-static void fail(struct response *resp, int status)
+/* Every response_*() call can fail for lack of memory; a response that
+ * misses a field must not go out. These return 0, or -1 then. */
+static int fail(struct response *resp, int status)
 {
-    response_error(resp, status);
+    return response_error(resp, status);
 }
 
-static void not_allowed(struct response *resp, const char *allow)
+static int not_allowed(struct response *resp, const char *allow)
 {
-    fail(resp, 405);
-    response_header(resp, "Allow", allow);
+    return fail(resp, 405) < 0 || response_header(resp, "Allow", allow) < 0 ? -1 : 0;
 }
 
 /* Does the If-None-Match list v name etag? Weak comparison (RFC 9110
@@ -128,32 +120,32 @@ static int etag_listed(struct http_slice v, const char *etag)
     return 0;
 }
 
-static void serve_file(const struct site *site, const struct http_request *req,
-                       struct response *resp)
+static int serve_file(const struct site *site, const struct http_request *req,
+                      struct response *resp)
 {
     char decoded[PATH_MAX], path[PATH_MAX], etag[96], date[HTTP_DATE_LEN + 1];
     struct stat st;
     int rc;
 
     if ((rc = files_decode_path(req->path, decoded, sizeof decoded)) < 0 ||
-        (rc = resolve_cached(site, decoded, path, sizeof path)) < 0) {
-        fail(resp, -rc);
-        return;
-    }
+        (rc = resolve_cached(site, decoded, path, sizeof path)) < 0)
+        return fail(resp, -rc);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        fail(resp, fd < 0 && errno == EACCES ? 403 : 404);
+        int status = fd < 0 && errno == EACCES ? 403 : 404;
         if (fd >= 0)
             close(fd);
-        return;
+        return fail(resp, status);
     }
+    resp->file_fd = fd; /* the response owns it now: response_free() closes it */
 
     files_etag(&st, etag, sizeof etag);
     http_format_date(st.st_mtime, date);
-    response_header(resp, "Content-Type", files_mime(path));
-    response_header(resp, "ETag", etag);
-    response_header(resp, "Last-Modified", date);
-    response_header(resp, "Accept-Ranges", "bytes");
+    if (response_header(resp, "Content-Type", files_mime(path)) < 0 ||
+        response_header(resp, "ETag", etag) < 0 ||
+        response_header(resp, "Last-Modified", date) < 0 ||
+        response_header(resp, "Accept-Ranges", "bytes") < 0)
+        return -1;
 
     /* Conditional requests, RFC 9110 section 13.2.2: If-None-Match first;
      * If-Modified-Since only when there is no If-None-Match. */
@@ -163,9 +155,10 @@ static void serve_file(const struct site *site, const struct http_request *req,
     int not_modified = inm ? etag_listed(*inm, etag)
                            : (ims && http_parse_date(*ims, &since) == 0 && st.st_mtime <= since);
     if (not_modified) {
-        close(fd);
+        close(resp->file_fd);
+        resp->file_fd = -1;
         resp->status = 304;
-        return;
+        return 0;
     }
 
     off_t first = 0, last = st.st_size - 1;
@@ -176,26 +169,24 @@ static void serve_file(const struct site *site, const struct http_request *req,
         rc = files_parse_range(*range, st.st_size, &first, &last);
         if (rc < 0) {
             char cr[64];
-            close(fd);
-            fail(resp, 416);
             snprintf(cr, sizeof cr, "bytes */%lld", (long long)st.st_size);
-            response_header(resp, "Content-Range", cr);
-            return;
+            return fail(resp, 416) < 0 || response_header(resp, "Content-Range", cr) < 0 ? -1 : 0;
         }
         if (rc == 1) {
             char cr[96];
             snprintf(cr, sizeof cr, "bytes %lld-%lld/%lld", (long long)first, (long long)last,
                      (long long)st.st_size);
             resp->status = 206;
-            response_header(resp, "Content-Range", cr);
+            if (response_header(resp, "Content-Range", cr) < 0)
+                return -1;
         } else {
             first = 0;
             last = st.st_size - 1;
         }
     }
-    resp->file_fd = fd;
     resp->file_off = first;
     resp->file_len = last - first + 1;
+    return 0;
 }
 
 static int path_is(const struct http_request *req, const char *path)
@@ -203,8 +194,9 @@ static int path_is(const struct http_request *req, const char *path)
     return req->path.n == strlen(path) && memcmp(req->path.p, path, req->path.n) == 0;
 }
 
-int handler_may_block(const struct http_request *req)
+int handler_may_block(void *site, const struct http_request *req)
 {
+    (void)site;
     return path_is(req, "/delay");
 }
 
@@ -232,49 +224,46 @@ static long delay_ms(struct http_slice q)
 
 /* GET /delay?ms=N: sleeps, then says so. It stands in for a handler that
  * blocks -- a slow query, password hashing -- to show that it stalls no
- * other client. */
-static void serve_delay(const struct http_request *req, struct response *resp)
+ * other client. Like any blocking work it gives up when the server no
+ * longer waits for it (loop_job_sleep returns early): a server that stops
+ * must not wait out a 10 s sleep. */
+static int serve_delay(const struct http_request *req, struct response *resp,
+                       const struct loop_job *job)
 {
     char text[64];
     long ms = delay_ms(req->query);
-    if (ms < 0) {
-        fail(resp, 400);
-        return;
-    }
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
+    if (ms < 0)
+        return fail(resp, 400);
+    if (loop_job_sleep(job, ms) < 0)
+        return -1; /* cancelled: nobody waits for the answer */
     int n = snprintf(text, sizeof text, "slept %ld ms\n", ms);
-    response_header(resp, "Content-Type", "text/plain; charset=utf-8");
-    response_body(resp, text, (size_t)n);
+    if (response_header(resp, "Content-Type", "text/plain; charset=utf-8") < 0 ||
+        response_body(resp, text, (size_t)n) < 0)
+        return -1;
+    return 0;
 }
 
-void handler_serve(const struct site *site, const struct http_request *req,
-                   const struct buf *body, struct response *resp)
+int handler_serve(void *site, const struct http_request *req, const struct buf *body,
+                  struct response *resp, const struct loop_job *job)
 {
-    struct http_slice echo = { "/echo", 5 };
-    int is_echo = req->path.n == echo.n && memcmp(req->path.p, echo.p, echo.n) == 0;
-
     resp->head_only = method_is(req, "HEAD");
-    if (!known_method(req)) {
-        fail(resp, 501);
-    } else if (is_echo) {
-        if (!method_is(req, "POST")) {
-            not_allowed(resp, "POST");
-            return;
-        }
+    if (!known_method(req))
+        return fail(resp, 501);
+    if (path_is(req, "/echo")) {
+        if (!method_is(req, "POST"))
+            return not_allowed(resp, "POST");
         resp->status = 200;
-        response_header(resp, "Content-Type", "application/octet-stream");
-        if (response_body(resp, body->data ? body->data : "", body->len) < 0)
-            fail(resp, 500);
-    } else if (path_is(req, "/delay")) {
-        if (method_is(req, "GET") || method_is(req, "HEAD"))
-            serve_delay(req, resp);
-        else
-            not_allowed(resp, "GET, HEAD");
-    } else if (method_is(req, "GET") || method_is(req, "HEAD")) {
-        serve_file(site, req, resp);
-    } else {
-        not_allowed(resp, "GET, HEAD");
+        if (response_header(resp, "Content-Type", "application/octet-stream") < 0 ||
+            response_body(resp, body->data ? body->data : "", body->len) < 0)
+            return -1;
+        return 0;
     }
+    if (path_is(req, "/delay")) {
+        if (method_is(req, "GET") || method_is(req, "HEAD"))
+            return serve_delay(req, resp, job);
+        return not_allowed(resp, "GET, HEAD");
+    }
+    if (method_is(req, "GET") || method_is(req, "HEAD"))
+        return serve_file(site, req, resp);
+    return not_allowed(resp, "GET, HEAD");
 }

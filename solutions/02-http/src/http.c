@@ -1,9 +1,10 @@
 /* http -- the request parser. See http.h for the contracts.
  *
- * Every function walks the bytes once, from the start, and never past
- * len: a request that arrives in pieces is parsed again from the start
- * when more bytes come. That is O(n^2) in the worst case for a head cut
- * into n pieces, and simple; the head is at most HTTP_MAX_HEAD bytes. */
+ * Every parsing function walks the bytes once, from the start, and never
+ * past len. A connection does not call them on every read of a head that
+ * arrives in pieces -- parsing it again from the start each time would
+ * cost O(n^2) for n pieces. http_scan_head() keeps its place instead,
+ * and the head is parsed once, when its end is there. */
 #include "http.h"
 
 #include <string.h>
@@ -234,6 +235,69 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req)
     if (h <= 0)
         return h;
     return n + h;
+}
+
+void http_scan_init(struct http_scan *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+int http_scan_head(struct http_scan *s, const char *buf, size_t len)
+{
+    struct http_request req; /* the request line's slices; thrown away */
+
+    while (s->pos < len) {
+        const char *nl = memchr(buf + s->pos, '\n', len - s->pos);
+        if (!nl) {
+            s->pos = len;
+            break;
+        }
+        size_t end = (size_t)(nl - buf) + 1; /* just past the '\n' */
+        size_t n = end - 1 - s->line;       /* the line, without "\r\n" */
+        if (n > 0 && buf[end - 2] == '\r')
+            n--;
+        s->pos = end;
+        if (!s->in_fields) {
+            if (n == 0 && s->line == s->skip) {
+                /* an empty line before the request line: skip it */
+                s->skip = s->line = end;
+                if (s->skip >= HTTP_MAX_REQUEST_LINE)
+                    return -400;
+                continue;
+            }
+            int r = http_parse_request_line(buf + s->skip, end - s->skip, &req);
+            if (r < 0)
+                return r;
+            if (r == HTTP_INCOMPLETE)
+                return -400; /* cannot be: the line has ended */
+            s->in_fields = 1;
+            s->line = end;
+            continue;
+        }
+        if (n == 0)
+            return (int)end; /* the empty line: the head is complete */
+        if (n > HTTP_MAX_HEADER_LINE || ++s->fields > HTTP_MAX_HEADERS)
+            return -431;
+        s->line = end;
+    }
+
+    /* No end yet: is what is there already too long, or garbage? */
+    size_t open = len - s->line; /* the unfinished line */
+    if (!s->in_fields) {
+        /* Check the unfinished request line when it has doubled since the
+         * last check: garbage is found early, at linear cost. */
+        if (open > 0 && (open >= 2 * s->checked || open > HTTP_MAX_REQUEST_LINE)) {
+            s->checked = open;
+            int r = http_parse_request_line(buf + s->skip, open, &req);
+            if (r < 0)
+                return r;
+        }
+    } else if (open > HTTP_MAX_HEADER_LINE) {
+        return -431;
+    }
+    if (len >= HTTP_MAX_HEAD)
+        return -431;
+    return HTTP_INCOMPLETE;
 }
 
 const struct http_slice *http_header_get(const struct http_request *req, const char *name)
