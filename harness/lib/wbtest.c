@@ -251,6 +251,8 @@ const char *wb_describe(struct wb_proc *p)
 {
     static char out[8192];
     char state[256];
+    if (!p)
+        return "(code under test in this process: no program)";
     /* A program that just closed a connection may be busy dying (a
      * sanitizer report takes a moment): give it a little time to say so. */
     wb_wait_exit(p, 500, NULL);

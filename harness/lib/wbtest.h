@@ -103,7 +103,9 @@ int wb_wait_exit(struct wb_proc *p, int ms, int *status);
 int wb_stop(struct wb_proc *p, int grace_ms);
 
 /* "the program is still running" / "exited with status 1" / "was killed by
- * signal 6 (Aborted)", then the tail of its stderr. For failure messages. */
+ * signal 6 (Aborted)", then the tail of its stderr. For failure messages.
+ * p may be NULL (tests of code in the test process): wb_send(NULL, ...)
+ * and the other helpers that take p then say so. */
 const char *wb_describe(struct wb_proc *p);
 
 /* The program's stderr so far (the last cap-1 bytes), NUL-terminated. */

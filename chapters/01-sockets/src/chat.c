@@ -1,8 +1,9 @@
 /* chat -- the "Budget Chat" room. See chat.h.
  *
- * The room has no list of its own: its members are the connections in
- * srv->conns whose member state says "joined". One source of truth means
- * a member can never stay in the room after its connection is gone. */
+ * The room has no list of its own: its members are the loop's connections
+ * (loop_nconns(), loop_conn()) whose member state says "joined". One
+ * source of truth means a member can never stay in the room after its
+ * connection is gone. */
 #include "chat.h"
 
 #include <stdio.h>
@@ -25,37 +26,42 @@ int chat_valid_name(const char *name, size_t len)
     return 0;
 }
 
-static int chat_on_open(struct server *srv, struct conn *c)
+static int chat_on_open(struct loop *l, struct conn *c)
 {
-    (void)srv;
     /* TODO(stage 6): calloc() a struct member into c->data and queue
-     * "Welcome to budgetchat! What shall I call you?\n" on c->out. */
+     * "Welcome to budgetchat! What shall I call you?\n" with loop_send(). */
+    (void)l;
     (void)c;
-    return SERVICE_CLOSE;
+    return LOOP_CLOSE;
 }
 
-static int chat_on_data(struct server *srv, struct conn *c)
+static int chat_on_data(struct loop *l, struct conn *c)
 {
     /* TODO(stage 6): take whole lines with lines_find() (drop a '\r'
      * before the '\n'; a line longer than LINES_MAX closes).
      *
      * Not joined yet: the line is the name. Invalid: "* illegal name\n"
-     * and SERVICE_CLOSE. Held by a joined member: "* name taken\n" and
-     * SERVICE_CLOSE. Else send the newcomer "* The room contains: a, b\n"
-     * (the joined members of srv->conns, in order), tell every joined
-     * member "* NAME has entered the room\n", and set joined = 1.
+     * and LOOP_CLOSE. Held by a joined member: "* name taken\n" and
+     * LOOP_CLOSE. Else send the newcomer "* The room contains: a, b\n"
+     * (the joined members, in the loop's order: loop_conn(l, i) for
+     * i < loop_nconns(l)), tell every joined member "* NAME has entered
+     * the room\n", and set joined = 1.
      *
-     * Joined: send "[NAME] line\n" to every joined member but c. */
-    (void)srv;
+     * Joined: send "[NAME] line\n" to every joined member but c.
+     *
+     * Send everything with loop_send(). To another member it may fail:
+     * that member does not read, and the loop drops it -- not your
+     * problem, go on with the others. */
+    (void)l;
     (void)c;
-    return SERVICE_CLOSE;
+    return LOOP_CLOSE;
 }
 
-static void chat_on_close(struct server *srv, struct conn *c)
+static void chat_on_close(struct loop *l, struct conn *c)
 {
     /* TODO(stage 6): if c had joined, tell the other members
      * "* NAME has left the room\n". Then free c->data. */
-    (void)srv;
+    (void)l;
     free(c->data);
     c->data = NULL;
 }

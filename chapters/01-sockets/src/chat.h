@@ -16,13 +16,18 @@
  *
  * A '\r' before the '\n' is dropped. A line longer than LINES_MAX closes
  * the connection (a member who is dropped that way has left the room).
- * Clients that have not given a valid name yet see and send nothing. */
+ * Clients that have not given a valid name yet see and send nothing.
+ *
+ * A member that does not read is a slow consumer: once more than the
+ * loop's out_max bytes wait for it (loop_send), it is dropped, and the
+ * others see "* NAME has left the room". The server never buffers the
+ * room's traffic without end for one member. */
 #ifndef CHAT_H
 #define CHAT_H
 
 #include <stddef.h>
 
-#include "server.h"
+#include "loop.h"
 
 #define CHAT_NAME_MAX 16
 
@@ -30,7 +35,7 @@
 int chat_valid_name(const char *name, size_t len);
 
 /* The "chat" service. Its state lives in each connection's data; the room
- * is every connection in srv->conns that has joined. */
+ * is every connection of the loop (loop_conn()) that has joined. */
 extern const struct service chat_service;
 
 #endif

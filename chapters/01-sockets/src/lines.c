@@ -22,18 +22,18 @@ void lines_reverse(char *p, size_t n)
     (void)n;
 }
 
-static int lines_on_data(struct server *srv, struct conn *c)
+static int lines_on_data(struct loop *l, struct conn *c)
 {
-    (void)srv;
     /* TODO(stage 3): answer every complete line in c->in.
      *
      * Loop: n = lines_find(c->in.data, c->in.len, LINES_MAX).
      *  - LINES_INCOMPLETE: return 0 and keep the bytes for the next read.
-     *  - LINES_TOO_LONG: queue "ERR line too long\n" on c->out and return
-     *    SERVICE_CLOSE.
+     *  - LINES_TOO_LONG: queue "ERR line too long\n" with loop_send() and
+     *    return LOOP_CLOSE.
      *  - else: the line is c->in.data[0..n-1) without its '\n' (drop a
-     *    '\r' before it too); reverse it, append it and "\n" to c->out,
-     *    then buf_consume(&c->in, n). */
+     *    '\r' before it too); reverse it, loop_send() it and "\n" (-1:
+     *    return LOOP_CLOSE), then buf_consume(&c->in, n). */
+    (void)l;
     (void)c;
     return 0;
 }

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "server.h"
+#include "loop.h"
 
 /* Longest line the services accept, its '\n' included. */
 #define LINES_MAX 1024

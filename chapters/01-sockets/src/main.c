@@ -2,7 +2,7 @@
  * modules together. No networking happens here.
  *
  *   netd [--mode echo|lines|prices|chat|kv] [--host ADDR] [--port N]
- *        [--idle-timeout MS]
+ *        [--idle-timeout MS] [--max-clients N]
  *
  * Once it accepts clients it prints "listening on HOST:PORT" on stdout. */
 #include <errno.h>
@@ -13,11 +13,12 @@
 #include <unistd.h>
 
 #include "chat.h"
+#include "echo.h"
 #include "kv.h"
 #include "lines.h"
+#include "loop.h"
 #include "net.h"
 #include "prices.h"
-#include "server.h"
 
 #define DEFAULT_IDLE_TIMEOUT_MS 60000
 
@@ -29,14 +30,31 @@ static int usage(void)
 {
     fprintf(stderr,
             "usage: netd [--mode echo|lines|prices|chat|kv] [--host ADDR]\n"
-            "            [--port N] [--idle-timeout MS]\n");
+            "            [--port N] [--idle-timeout MS] [--max-clients N]\n");
     return 2;
+}
+
+/* A whole number in [lo, hi], or -1. */
+static long number(const char *s, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || !*s || *end || v < lo || v > hi)
+        return -1;
+    return v;
+}
+
+/* kv_handle() with the signature of a datagram service. */
+static int kv_answer(void *kv, const char *req, size_t len, char *reply, size_t cap)
+{
+    return kv_handle(kv, req, len, reply, cap);
 }
 
 int main(int argc, char **argv)
 {
     const char *mode = "echo", *host = "127.0.0.1", *port = "0";
-    long idle = DEFAULT_IDLE_TIMEOUT_MS;
+    long idle = DEFAULT_IDLE_TIMEOUT_MS, max_clients = LOOP_MAX_CONNS;
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -49,10 +67,10 @@ int main(int argc, char **argv)
         } else if (strcmp(arg, "--port") == 0) {
             port = argv[++i];
         } else if (strcmp(arg, "--idle-timeout") == 0) {
-            char *end;
-            errno = 0;
-            idle = strtol(argv[++i], &end, 10);
-            if (errno || *end || idle < 0 || idle > 86400000)
+            if ((idle = number(argv[++i], 0, 86400000)) < 0)
+                return usage();
+        } else if (strcmp(arg, "--max-clients") == 0) {
+            if ((max_clients = number(argv[++i], 1, 100000)) < 0)
                 return usage();
         } else {
             return usage();
@@ -69,14 +87,8 @@ int main(int argc, char **argv)
         return usage();
     }
 
-    if (server_handle_signals() < 0) {
-        perror("netd: signals");
-        return 1;
-    }
-
     char err[256] = "", addr[NET_ADDR_MAX];
-    int fd = net_listen(host, port, udp ? SOCK_DGRAM : SOCK_STREAM, err,
-                        sizeof err);
+    int fd = net_listen(host, port, udp ? SOCK_DGRAM : SOCK_STREAM, err, sizeof err);
     if (fd < 0) {
         fprintf(stderr, "netd: cannot listen on %s port %s: %s\n", host, port,
                 *err ? err : strerror(errno));
@@ -84,6 +96,20 @@ int main(int argc, char **argv)
     }
     if (net_local_addr(fd, addr, sizeof addr) < 0) {
         perror("netd: getsockname");
+        close(fd);
+        return 1;
+    }
+
+    struct loop_config cfg = {
+        .listen_fd = udp ? -1 : fd,
+        .svc = svc,
+        .max_conns = (int)max_clients,
+        .idle_timeout_ms = (int)idle,
+    };
+    struct loop *l = loop_new(&cfg, err, sizeof err);
+    if (!l || loop_handle_signals(l) < 0) {
+        fprintf(stderr, "netd: %s\n", l ? strerror(errno) : err);
+        loop_free(l);
         close(fd);
         return 1;
     }
@@ -95,16 +121,14 @@ int main(int argc, char **argv)
     int rc;
     if (udp) {
         struct kv *kv = kv_new();
-        rc = kv ? server_run_udp(fd, kv) : -1;
+        rc = kv ? loop_run_udp(l, fd, kv_answer, kv) : -1;
         kv_free(kv);
     } else {
-        struct server srv = { .listen_fd = fd, .svc = svc,
-                              .idle_timeout_ms = (int)idle };
-        rc = server_run(&srv);
-        free(srv.conns);
+        rc = loop_run(l);
     }
     if (rc < 0)
         perror("netd");
+    loop_free(l);
     close(fd);
     return rc < 0 ? 1 : 0;
 }

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 /* macOS has no MSG_NOSIGNAL; there the server's SIG_IGN for SIGPIPE
- * (server_handle_signals) does the same job. */
+ * (loop_handle_signals) does the same job. */
 #ifndef MSG_NOSIGNAL
 #define MSG_NOSIGNAL 0
 #endif

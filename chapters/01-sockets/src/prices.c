@@ -61,29 +61,30 @@ void prices_free(struct prices *db)
 
 /* ---- the service -------------------------------------------------------- */
 
-static int prices_on_open(struct server *srv, struct conn *c)
+static int prices_on_open(struct loop *l, struct conn *c)
 {
-    (void)srv;
+    (void)l;
     c->data = calloc(1, sizeof(struct prices)); /* this client's prices */
-    return c->data ? 0 : SERVICE_CLOSE;
+    return c->data ? 0 : LOOP_CLOSE;
 }
 
-static int prices_on_data(struct server *srv, struct conn *c)
+static int prices_on_data(struct loop *l, struct conn *c)
 {
-    (void)srv;
     /* TODO(stage 4): while prices_decode() finds a whole message at the
      * start of c->in: buf_consume() its 9 bytes, then
      *  - 'I': prices_insert() into c->data (a struct prices *);
-     *  - 'Q': prices_put_be32() the mean into 4 bytes, append them to c->out;
-     *  - any other type: return SERVICE_CLOSE.
+     *  - 'Q': prices_put_be32() the mean into 4 bytes, queue them with
+     *    loop_send(l, c, ...);
+     *  - any other type: return LOOP_CLOSE.
      * Leave an incomplete message in c->in. */
+    (void)l;
     (void)c;
     return 0;
 }
 
-static void prices_on_close(struct server *srv, struct conn *c)
+static void prices_on_close(struct loop *l, struct conn *c)
 {
-    (void)srv;
+    (void)l;
     if (c->data)
         prices_free(c->data);
     free(c->data);

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server.h"
+#include "loop.h"
 
 #define PRICES_MSG_LEN 9
 

@@ -2,9 +2,12 @@
  * loop that serves everyone, and its limits: backpressure, max_conns, and
  * running out of file descriptors. */
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "inproc.h"
+#include "loop.h"
 #include "net.h"
 #include "wbtest.h"
 
@@ -202,4 +205,79 @@ Test(poll, running_out_of_file_descriptors_does_not_spin_and_recovers)
     wb_expect_bytes(p, fds[2], "back\n", 5, FAIR_MS,
                     "two clients left, so two file descriptors are free again: a client that "
                     "waited in the backlog must now be accepted and served");
+}
+
+/* ---- the loop's contract: on_drain -------------------------------------------- */
+
+/* A service that streams: 16 pieces of 64 KiB, the next one queued each
+ * time the last one went out (how chapter 2 sends a large file). */
+enum { PIECES = 16, PIECE = 65536 };
+
+static void piece_bytes(char *p, int k)
+{
+    for (int i = 0; i < PIECE; i++)
+        p[i] = (char)('a' + (k + i / 4096) % 26);
+}
+
+static int stream_next(struct loop *l, struct conn *c)
+{
+    static char piece[PIECE];
+    int *sent = c->data;
+    if (*sent == PIECES)
+        return LOOP_CLOSE;
+    piece_bytes(piece, *sent);
+    (*sent)++;
+    return loop_send(l, c, piece, PIECE) < 0 ? LOOP_CLOSE : 0;
+}
+
+static int stream_open(struct loop *l, struct conn *c)
+{
+    c->data = calloc(1, sizeof(int));
+    return c->data ? stream_next(l, c) : LOOP_CLOSE;
+}
+
+static void stream_close(struct loop *l, struct conn *c)
+{
+    (void)l;
+    free(c->data);
+    c->data = NULL;
+}
+
+static const struct service stream_service = {
+    .name = "stream",
+    .on_open = stream_open,
+    .on_drain = stream_next,
+    .on_close = stream_close,
+};
+
+Test(poll, the_loop_calls_on_drain_each_time_a_queue_is_sent)
+{
+    /* A client with a small receive buffer: 1 MiB cannot be taken at
+     * once. The loop must send as the client takes it, call on_drain when
+     * c->out ran empty -- the service then queues the next piece -- and
+     * close after LOOP_CLOSE. */
+    int client;
+    struct loop *l = ip_loop_with_client(&stream_service, NULL, &client);
+    int small = 16384;
+    setsockopt(client, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    struct runner r;
+    ip_start(&r, l);
+    static char got[PIECES * PIECE + 1], want[PIECE];
+    size_t n = wb_recv(client, got, sizeof got, 5000);
+    cr_assert(eq(sz, n, (size_t)PIECES * PIECE),
+              "a service queued 64 KiB in on_open, and 64 KiB more from each on_drain until "
+              "it had sent 16 pieces (1 MiB); the client received %zu bytes. Call on_drain "
+              "each time c->out has been sent to its last byte", n);
+    for (int k = 0; k < PIECES; k++) {
+        piece_bytes(want, k);
+        cr_assert(memcmp(got + (size_t)k * PIECE, want, PIECE) == 0,
+                  "piece %d of 16 arrived changed or out of order", k + 1);
+    }
+    cr_assert(eq(int, wb_wait_eof(client, 2000), 1), "on_drain returned LOOP_CLOSE after the "
+              "last piece: the loop must close the connection");
+    cr_assert(ip_finished(&r, 2000), "the only connection of a loop without a listener closed; "
+              "loop_run() must then return");
+    cr_assert(eq(int, r.rc, 0), "loop_run() returned %d; expected 0", r.rc);
+    loop_free(l);
+    close(client);
 }

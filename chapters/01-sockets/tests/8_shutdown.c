@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "echo.h"
+#include "inproc.h"
 #include "loop.h"
 #include "net.h"
 #include "wbtest.h"
@@ -31,58 +32,6 @@ static void expect_clean_exit(struct wb_proc *p, const char *what)
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     cr_assert(eq(int, code, 0), "%s: expected exit status 0 (a requested stop is not an "
               "error)\n%s", what, wb_describe(p));
-}
-
-/* ---- a loop on a thread of the test --------------------------------------- */
-
-struct runner {
-    struct loop *l;
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int finished, rc;
-};
-
-static void *run_it(void *arg)
-{
-    struct runner *r = arg;
-    int rc = loop_run(r->l);
-    pthread_mutex_lock(&r->lock);
-    r->rc = rc;
-    r->finished = 1;
-    pthread_cond_signal(&r->cond);
-    pthread_mutex_unlock(&r->lock);
-    return NULL;
-}
-
-static void start_runner(struct runner *r, struct loop *l)
-{
-    r->l = l;
-    r->finished = 0;
-    pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->cond, NULL);
-    cr_assert(eq(int, pthread_create(&r->thread, NULL, run_it, r), 0), "test setup: pthread_create");
-}
-
-/* Waits up to ms for loop_run() to return. Returns 1 (and joins) if it did. */
-static int runner_finished(struct runner *r, int ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&r->lock);
-    while (!r->finished && pthread_cond_timedwait(&r->cond, &r->lock, &ts) == 0)
-        ;
-    int done = r->finished;
-    pthread_mutex_unlock(&r->lock);
-    if (done)
-        pthread_join(r->thread, NULL);
-    return done;
 }
 
 Test(shutdown, loop_handle_signals_makes_sigterm_stop_the_loop)
@@ -109,8 +58,8 @@ Test(shutdown, loop_handle_signals_makes_sigterm_stop_the_loop)
      * in the pipe, so that poll() returns at once. */
     raise(SIGTERM);
     struct runner r;
-    start_runner(&r, l);
-    int done = runner_finished(&r, 2000);
+    ip_start(&r, l);
+    int done = ip_finished(&r, 2000);
     cr_assert(done, "SIGTERM arrived just before loop_run() started; 2 s later loop_run() had "
               "not returned. The handler must write a byte to the loop's wake-up pipe, and "
               "loop_run() must poll the pipe's read end, read it empty and, for an 'S', stop");
@@ -138,7 +87,7 @@ Test(shutdown, loop_stop_sends_what_is_queued_then_closes)
     cr_assert(eq(int, loop_add(l, sv[0]), 0), "loop_add() failed");
     wb_random_bytes(data, sizeof data);
     struct runner r;
-    start_runner(&r, l);
+    ip_start(&r, l);
 
     /* Send everything without reading, and wait until the loop has read
      * it all (the socket's send queue is empty). */
@@ -162,7 +111,7 @@ Test(shutdown, loop_stop_sends_what_is_queued_then_closes)
     loop_stop(l);
     size_t n = wb_recv(sv[1], got, sizeof got, 3000);
     int eof = wb_wait_eof(sv[1], 2000);
-    int done = runner_finished(&r, 2000);
+    int done = ip_finished(&r, 2000);
     cr_assert(done, "loop_stop() was called with one client whose echo was queued; the client "
               "then read it all, but loop_run() did not return within 2 s");
     cr_assert(eq(sz, n, (size_t)TOTAL), "after loop_stop() the client received %zu of the %d "
@@ -280,4 +229,195 @@ Test(shutdown, a_stop_with_a_client_that_never_reads_ends_in_time_without_spinni
               "(at most %d expected): its loop spun while it waited. Read the wake-up pipe "
               "empty each time it is readable, and ask poll() only for events you will act "
               "on (no POLLIN for a closing connection)", took, cpu, SPIN_MS);
+}
+
+/* ---- the loop's contract: deadlines, jobs, and stopping with them ------------- */
+
+/* A service with a deadline: 100 ms after connecting it says "tick" and
+ * sets a new deadline; at the second one it says "bye" and closes. */
+static int tick_open(struct loop *l, struct conn *c)
+{
+    (void)l;
+    c->data = calloc(1, sizeof(int));
+    c->deadline_ms = loop_now_ms() + 100;
+    return c->data ? 0 : LOOP_CLOSE;
+}
+
+static int tick_timeout(struct loop *l, struct conn *c)
+{
+    int *ticks = c->data;
+    if ((*ticks)++ == 0) {
+        c->deadline_ms = loop_now_ms() + 100;
+        return loop_send(l, c, "tick\n", 5) < 0 ? LOOP_CLOSE : 0;
+    }
+    loop_send(l, c, "bye\n", 4);
+    return LOOP_CLOSE;
+}
+
+static void free_data(struct loop *l, struct conn *c)
+{
+    (void)l;
+    free(c->data);
+    c->data = NULL;
+}
+
+static const struct service tick_service = {
+    .name = "tick",
+    .on_open = tick_open,
+    .on_timeout = tick_timeout,
+    .on_close = free_data,
+};
+
+Test(shutdown, a_deadline_calls_on_timeout_which_may_go_on_or_close)
+{
+    int client;
+    struct loop *l = ip_loop_with_client(&tick_service, NULL, &client);
+    struct runner r;
+    ip_start(&r, l);
+    long long t0 = wb_now_ms();
+    char got[64] = "";
+    size_t n = wb_recv(client, got, 9, 3000);
+    long long took = wb_now_ms() - t0;
+    cr_assert(n == 9 && memcmp(got, "tick\nbye\n", 9) == 0,
+              "a service set c->deadline_ms to 100 ms after connecting; its on_timeout says "
+              "\"tick\\n\" and sets a deadline 100 ms later, then says \"bye\\n\" and returns "
+              "LOOP_CLOSE. The client received %s in 3 s. poll() must wake up at the earliest "
+              "deadline (its timeout), and the loop call on_timeout once a deadline passed",
+              wb_escape(got, n, 64, (char[160]){ 0 }, 160));
+    cr_assert(ge(long, (long)took, 150L), "the two deadlines of 100 ms passed after %lld ms", took);
+    cr_assert(eq(int, wb_wait_eof(client, 2000), 1), "on_timeout returned LOOP_CLOSE: the "
+              "connection must be closed once \"bye\\n\" is sent");
+    cr_assert(ip_finished(&r, 2000), "loop_run() did not return after its only connection closed");
+    loop_free(l);
+    close(client);
+}
+
+/* A service that answers "fast" at once and hands "slow N" to a worker,
+ * which sleeps N ms (giving up when cancelled) and says how it went. */
+struct job_state {
+    long ms;
+    int outcome; /* 0: slept, -1: cancelled */
+};
+
+static void job_work(struct conn *c, const struct loop_job *job)
+{
+    struct job_state *st = c->data;
+    st->outcome = loop_job_sleep(job, st->ms);
+}
+
+static void job_done(struct loop *l, struct conn *c)
+{
+    struct job_state *st = c->data;
+    const char *say = st->outcome == 0 ? "slept\n" : "cancelled\n";
+    if (loop_send(l, c, say, strlen(say)) < 0)
+        c->closing = 1;
+}
+
+static int job_open(struct loop *l, struct conn *c)
+{
+    (void)l;
+    c->data = calloc(1, sizeof(struct job_state));
+    return c->data ? 0 : LOOP_CLOSE;
+}
+
+static int job_data(struct loop *l, struct conn *c)
+{
+    struct job_state *st = c->data;
+    char *nl = memchr(c->in.data, '\n', c->in.len);
+    if (!nl)
+        return 0;
+    *nl = '\0';
+    if (strncmp(c->in.data, "slow ", 5) == 0) {
+        st->ms = atol(c->in.data + 5);
+        buf_consume(&c->in, (size_t)(nl - c->in.data) + 1);
+        return loop_submit(l, c, job_work, job_done) < 0 ? LOOP_CLOSE : 0;
+    }
+    buf_consume(&c->in, (size_t)(nl - c->in.data) + 1);
+    return loop_send(l, c, "fast\n", 5) < 0 ? LOOP_CLOSE : 0;
+}
+
+static const struct service job_service = {
+    .name = "jobs",
+    .on_open = job_open,
+    .on_data = job_data,
+    .on_close = free_data,
+};
+
+/* A loop with two workers for job_service, two connections, on a thread. */
+static struct loop *job_loop(int drain_ms, int *a, int *b, struct runner *r)
+{
+    struct loop_config cfg = { .workers = 2, .drain_ms = drain_ms };
+    struct loop *l = ip_loop_with_client(&job_service, &cfg, a);
+    int sv[2];
+    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "test setup: socketpair");
+    cr_assert(eq(int, loop_add(l, sv[0]), 0), "loop_add() failed");
+    *b = sv[1];
+    ip_start(r, l);
+    return l;
+}
+
+Test(shutdown, a_job_runs_on_a_worker_and_its_answer_comes_back_through_the_loop)
+{
+    int a, b;
+    struct runner r;
+    struct loop *l = job_loop(1000, &a, &b, &r);
+    long long t0 = wb_now_ms();
+    wb_send_str(NULL, a, "slow 400\n");
+    wb_send_str(NULL, b, "fast\n");
+    char got[32] = "";
+    size_t n = wb_recv(b, got, 5, 300);
+    cr_assert(eq(sz, n, (size_t)5), "while a job slept 400 ms on a worker for one connection, "
+              "another connection's request was not answered within 300 ms: the loop must go "
+              "on serving while jobs run (loop_submit hands them to the pool)");
+    n = wb_recv(a, got, 6, 3000);
+    long long took = wb_now_ms() - t0;
+    cr_assert(n == 6 && memcmp(got, "slept\n", 6) == 0,
+              "a job slept 400 ms on a worker; its done() callback queues \"slept\\n\", but the "
+              "client received %zu bytes in 3 s. When the pool writes 'J' to the wake-up pipe, "
+              "read the pipe empty and call collect_jobs(l): it runs the done() callbacks", n);
+    cr_assert(ge(long, (long)took, 350L), "the job's answer came after %lld ms; the job sleeps "
+              "400 ms", took);
+    loop_stop(l);
+    cr_assert(ip_finished(&r, 3000), "loop_stop() with two idle connections: loop_run() did not "
+              "return within 3 s");
+    loop_free(l);
+    close(a);
+    close(b);
+}
+
+Test(shutdown, a_stop_lets_a_job_finish_within_drain_ms_and_cancels_it_after)
+{
+    /* drain_ms 1000: a job of 300 ms ends normally; one of 10 s is
+     * cancelled after the drain time, and gets LOOP_CANCEL_MS to come
+     * back -- its answer then says so. Then loop_run() returns. */
+    int a, b;
+    struct runner r;
+    struct loop *l = job_loop(1000, &a, &b, &r);
+    wb_send_str(NULL, a, "slow 300\n");
+    wb_send_str(NULL, b, "slow 10000\n");
+    wb_pause_ms(50); /* the subject: jobs running when the stop comes */
+    long long t0 = wb_now_ms();
+    loop_stop(l);
+    char got[32] = "";
+    size_t n = wb_recv(a, got, 6, 2000);
+    cr_assert(n == 6 && memcmp(got, "slept\n", 6) == 0,
+              "a job of 300 ms was running when loop_stop() was called (drain_ms 1000): it "
+              "must be allowed to finish, and its answer sent; the client got %zu bytes", n);
+    cr_assert(eq(int, wb_wait_eof(a, 1000), 1), "after its job's answer, a connection of a "
+              "stopping loop is closed (on_stop NULL: closing = 1)");
+    n = wb_recv(b, got, 10, 3000);
+    long long took = wb_now_ms() - t0;
+    cr_assert(n == 10 && memcmp(got, "cancelled\n", 10) == 0,
+              "a job of 10 s was running when loop_stop() was called (drain_ms 1000). At the "
+              "end of drain_ms the loop must cancel the jobs (cancel_jobs: loop_job_sleep() "
+              "returns -1 at once) and give them LOOP_CANCEL_MS to come back; the job's done() "
+              "then queues \"cancelled\\n\". The client got %zu bytes", n);
+    cr_assert(took <= 1800 && took >= 900,
+              "the cancelled job's answer came %lld ms after loop_stop(); with drain_ms 1000 it "
+              "is due just after 1000 ms", took);
+    cr_assert(ip_finished(&r, 2000), "every connection was done, but loop_run() did not return");
+    cr_assert(eq(int, r.rc, 0), "loop_run() returned %d after loop_stop(); expected 0", r.rc);
+    loop_free(l);
+    close(a);
+    close(b);
 }

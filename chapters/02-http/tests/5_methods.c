@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "conn.h"
 #include "handler.h"
 #include "http.h"
 #include "response.h"
@@ -292,4 +293,58 @@ Test(methods, the_server_keeps_serving_after_every_kind_of_error)
         ht_free(r);
     }
     free(long_req);
+}
+
+/* ---- a handler that fails ------------------------------------------------------ */
+
+/* Starts an answer, then runs out of memory (as far as anyone can tell). */
+static int failing_serve(void *ctx, const struct http_request *req, const struct buf *body,
+                         struct response *resp, const struct loop_job *job)
+{
+    (void)ctx;
+    (void)req;
+    (void)body;
+    (void)job;
+    resp->status = 200;
+    response_header(resp, "Content-Type", "text/plain");
+    response_body(resp, "half an answ", 12);
+    return -1;
+}
+
+Test(methods, a_handler_that_fails_gets_500_with_a_body_that_matches_its_length)
+{
+    /* Two pipelined requests; the handler fails on the first. The client
+     * must get one complete 500 -- its Content-Length exactly the body's
+     * length, never the half-built 200 -- and then the end of the
+     * connection: its state after a failure is not to be trusted. */
+    static const char raw[] = "GET /a HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                              "GET /b HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    struct http_handler h = { NULL, failing_serve, NULL };
+    struct buf out;
+    int got, status[2], closed;
+    buf_init(&out);
+    ht_feed_service(&h, raw, sizeof raw - 1, sizeof raw - 1, &got, status, 2, &out, &closed);
+    const char *sent = ht_esc(out.data ? out.data : "", out.len, 600);
+    cr_assert(ge(int, got, 1), "the handler returned -1 for GET /a, and the connection sent no "
+              "complete response: %s", sent);
+    cr_assert(eq(int, status[0], 500), "the handler returned -1 (it could not answer) after "
+              "filling part of the response; the client must get 500 Internal Server Error, not "
+              "the half-built answer. The connection sent: %s", sent);
+    const char *end = memmem(out.data, out.len, "\r\n\r\n", 4);
+    cr_assert(end != NULL, "no complete head in what was sent: %s", sent);
+    size_t head = (size_t)(end - out.data) + 4;
+    char *cl = memmem(out.data, head, "Content-Length: ", 16);
+    long length = cl ? strtol(cl + 16, NULL, 10) : -1;
+    size_t rest = out.len - head;
+    cr_assert(cl && (size_t)length == rest,
+              "the 500's Content-Length is %ld but %zu bytes follow its head: the client would "
+              "read the rest as the next response (or wait forever). Build the error response "
+              "afresh (response_free, response_init, response_error) -- nothing of the failed "
+              "one may go out. Sent: %s", length, rest, sent);
+    cr_assert(memmem(out.data, head, "Connection: close\r\n", 19) != NULL,
+              "the 500 after a failed handler must say \"Connection: close\": %s", sent);
+    cr_assert(eq(int, got, 1), "after the 500, the pipelined GET /b was answered too; a "
+              "connection whose handler failed is closed after the 500. Sent: %s", sent);
+    cr_assert(eq(int, closed, 1), "after the 500 the connection must be closed");
+    buf_free(&out);
 }

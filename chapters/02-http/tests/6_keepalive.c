@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <strings.h>
@@ -362,4 +363,184 @@ Test(keepalive, a_head_response_has_no_body_so_the_next_response_follows_its_hea
     ht_expect_no_extra(p, b, "a HEAD and a GET: two responses, one body");
     ht_free(a);
     ht_free(b);
+}
+
+/* ---- http_scan_head: finding the end of a head that arrives in pieces ------- */
+
+/* Feeds in[0..len) to a fresh scanner in pieces of `piece` bytes (the
+ * buffer grows, as a connection's input does) and returns the first
+ * result that is not HTTP_INCOMPLETE, or HTTP_INCOMPLETE; *at says how
+ * many bytes had arrived then. */
+static int scan_in_pieces(const char *in, size_t len, size_t piece, size_t *at)
+{
+    struct http_scan s;
+    char *copy = ht_dup(in, len);
+    int r = HTTP_INCOMPLETE;
+    http_scan_init(&s);
+    for (size_t have = 0; have < len && r == HTTP_INCOMPLETE;) {
+        have = have + piece < len ? have + piece : len;
+        /* a buffer of exactly `have` bytes: reading past it is caught */
+        char *view = ht_dup(copy, have);
+        r = http_scan_head(&s, view, have);
+        free(view);
+        *at = have;
+    }
+    free(copy);
+    return r;
+}
+
+Test(keepalive, http_scan_head_finds_the_end_of_a_head_in_any_pieces)
+{
+    static const char *const heads[] = {
+        GET("/"),
+        "GET /a HTTP/1.1\nHost: x\nAccept: */*\n\n",
+        "\r\n\r\nGET /after-empty-lines HTTP/1.1\r\nHost: x\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n",
+        "GET / HTTP/1.0\r\n\r\n",
+    };
+    static const char next[] = "hello" GET("/next");
+    for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+        size_t hlen = strlen(heads[i]);
+        char buf[512];
+        memcpy(buf, heads[i], hlen);
+        memcpy(buf + hlen, next, sizeof next - 1); /* a body and the next request follow */
+        size_t len = hlen + sizeof next - 1;
+        struct http_request req;
+        char *copy = ht_dup(heads[i], hlen);
+        int want = http_parse_request(copy, hlen, &req);
+        free(copy);
+        cr_assert(eq(int, want, (int)hlen), "test bug: http_parse_request(%s) gave %d",
+                  ht_esc(heads[i], hlen, 200), want);
+        for (size_t piece = 1; piece <= hlen + 1; piece += piece < 8 ? 1 : 7) {
+            size_t at = 0;
+            int got = scan_in_pieces(buf, len, piece, &at);
+            cr_assert(eq(int, got, (int)hlen),
+                      "http_scan_head() on %s followed by %s, arriving %zu bytes at a time, "
+                      "returned %d once %zu bytes had arrived; expected %zu, the head's length "
+                      "(with its empty line), as soon as the empty line is there -- and not "
+                      "what follows it", ht_esc(heads[i], hlen, 200),
+                      ht_esc(next, sizeof next - 1, 60), piece, got, at, hlen);
+            cr_assert(ge(sz, at, hlen), "http_scan_head() returned the head's length after "
+                      "%zu bytes of a %zu-byte head", at, hlen);
+        }
+    }
+}
+
+Test(keepalive, http_scan_head_refuses_a_bad_request_line_before_the_head_ends)
+{
+    static const struct {
+        const char *in;
+        int want;
+        const char *why;
+    } cases[] = {
+        { "GET  / HTTP/1.1\r\nHost: x\r\n", -400, "two spaces" },
+        { "GE(T / HTTP/1.1\r\nHost: x\r\n", -400, "'(' in the method" },
+        { "GET / HTTP/2.0\r\nHost: x\r\n", -505, "HTTP/2.0" },
+        { "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", -400,
+          "a TLS handshake sent to the plain HTTP port (no line end at all)" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t len = strlen(cases[i].in), at = 0;
+        int whole = scan_in_pieces(cases[i].in, len, len, &at);
+        cr_expect(eq(int, whole, cases[i].want),
+                  "http_scan_head(%s) returned %d; expected %d (%s): the request line decides "
+                  "as soon as it is there -- do not wait for the rest of the head",
+                  ht_esc(cases[i].in, len, 120), whole, cases[i].want, cases[i].why);
+        int bytewise = scan_in_pieces(cases[i].in, len, 1, &at);
+        cr_expect(eq(int, bytewise, cases[i].want),
+                  "http_scan_head() on %s, arriving one byte at a time, returned %d after %zu "
+                  "bytes; expected %d (%s). Check the unfinished request line with "
+                  "http_parse_request_line() whenever it has doubled in length since the last "
+                  "check, and the finished one once", ht_esc(cases[i].in, len, 120), bytewise, at,
+                  cases[i].want, cases[i].why);
+    }
+}
+
+Test(keepalive, http_scan_head_enforces_the_head_limits_before_the_head_ends)
+{
+    /* The same limits as http_parse_request(), found while the head is
+     * still arriving: waiting for the end would let a client fill the
+     * memory. */
+    static char buf[HTTP_MAX_HEAD + 2 * HTTP_MAX_HEADER_LINE];
+    size_t at = 0, n;
+
+    n = (size_t)sprintf(buf, "GET /");
+    memset(buf + n, 'a', HTTP_MAX_REQUEST_LINE);
+    n += HTTP_MAX_REQUEST_LINE;
+    int got = scan_in_pieces(buf, n, 1000, &at);
+    cr_expect(eq(int, got, -414), "%zu bytes of a request line, no line end yet "
+              "(HTTP_MAX_REQUEST_LINE is %d): http_scan_head() returned %d; expected -414",
+              n, HTTP_MAX_REQUEST_LINE, got);
+
+    n = (size_t)sprintf(buf, "GET / HTTP/1.1\r\nX-Long: ");
+    memset(buf + n, 'b', HTTP_MAX_HEADER_LINE + 10);
+    n += HTTP_MAX_HEADER_LINE + 10;
+    got = scan_in_pieces(buf, n, 1000, &at);
+    cr_expect(eq(int, got, -431), "a field line of %zu bytes and no line end yet "
+              "(HTTP_MAX_HEADER_LINE is %d): http_scan_head() returned %d; expected -431", n - 16,
+              HTTP_MAX_HEADER_LINE, got);
+
+    n = (size_t)sprintf(buf, "GET / HTTP/1.1\r\n");
+    for (int i = 0; i <= HTTP_MAX_HEADERS; i++)
+        n += (size_t)sprintf(buf + n, "X-%d: v\r\n", i);
+    got = scan_in_pieces(buf, n, 7, &at);
+    cr_expect(eq(int, got, -431), "%d field lines and no empty line yet (HTTP_MAX_HEADERS is "
+              "%d): http_scan_head() returned %d; expected -431", HTTP_MAX_HEADERS + 1,
+              HTTP_MAX_HEADERS, got);
+
+    n = (size_t)sprintf(buf, "GET / HTTP/1.1\r\n");
+    for (int i = 0; n < HTTP_MAX_HEAD + 100; i++) {
+        n += (size_t)sprintf(buf + n, "X-%02d: ", i);
+        memset(buf + n, 'c', 4000);
+        n += 4000;
+        n += (size_t)sprintf(buf + n, "\r\n");
+    }
+    got = scan_in_pieces(buf, n, 4096, &at);
+    cr_expect(eq(int, got, -431), "%zu bytes of head (fields of 4000 bytes) and no empty line "
+              "yet (HTTP_MAX_HEAD is %d): http_scan_head() returned %d; expected -431", n,
+              HTTP_MAX_HEAD, got);
+}
+
+/* ---- cost: a head that arrives in small pieces ------------------------------ */
+
+Test(keepalive, a_head_sent_three_bytes_at_a_time_costs_linear_work)
+{
+    /* A head of 48 fields of 1000 bytes (48 KB) arrives 3 bytes per read:
+     * 16 000 reads. Parsing it again from its first byte after every read
+     * looks at about 400 MB; keeping one's place looks at 48 KB. The
+     * yardstick: the same bytes, read the same way, as pipelined small
+     * requests, whose heads are short. http_service's callbacks are
+     * called directly, one on_data per piece, and their CPU time taken. */
+    enum { FIELDS = 48, FIELD = 1000 };
+    static char big[FIELDS * (FIELD + 16) + 128], small[sizeof big];
+    size_t n = (size_t)sprintf(big, "GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n");
+    for (int i = 0; i < FIELDS; i++) {
+        n += (size_t)sprintf(big + n, "X-Field-%02d: ", i);
+        memset(big + n, 'a' + i % 26, FIELD);
+        n += FIELD;
+        n += (size_t)sprintf(big + n, "\r\n");
+    }
+    n += (size_t)sprintf(big + n, "\r\n");
+    static const char one[] = GET("/hello.txt");
+    int count = (int)(n / (sizeof one - 1));
+    size_t m = 0;
+    for (int i = 0; i < count; i++, m += sizeof one - 1)
+        memcpy(small + m, one, sizeof one - 1);
+
+    int got, status[1];
+    double base = ht_feed_service(NULL, small, m, 3, &got, status, 1, NULL, NULL);
+    cr_assert(eq(int, got, count), "test setup: %d pipelined GET /hello.txt fed to http_service "
+              "3 bytes per on_data gave %d responses", count, got);
+    double cost = ht_feed_service(NULL, big, n, 3, &got, status, 1, NULL, NULL);
+    cr_assert(eq(int, got, 1), "a %zu-byte head fed to http_service 3 bytes per on_data() gave "
+              "%d responses; expected 1", n, got);
+    cr_assert(eq(int, status[0], 200), "a %zu-byte head with 48 fields got status %d; expected "
+              "200 (it is within HTTP_MAX_HEAD and HTTP_MAX_HEADERS)", n, status[0]);
+    cr_assert(cost <= 3 * base + 50,
+              "a %zu-byte head that arrived 3 bytes per read (%zu reads) cost %.0f ms of CPU in "
+              "http_service; the same bytes as %d small pipelined requests, read the same way, "
+              "cost %.0f ms. Parsing the head again from its first byte after every read costs "
+              "O(n^2): keep your place between reads -- http_scan_head() looks at each byte "
+              "once -- and parse the head once, when its end is there", n, (n + 2) / 3, cost,
+              count, base);
 }

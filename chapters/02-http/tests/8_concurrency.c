@@ -1,8 +1,9 @@
-/* Stage 8: many clients, slow clients, timeouts -- a thread per
- * connection, at most --max-clients of them, and deadlines that keep any
- * one client from holding a thread: the whole head within --timeout of its
- * first byte (slowloris), --timeout of idleness between requests, and a
- * response taken within --timeout. */
+/* Stage 8: slow clients, slow handlers, large files and stopping -- the
+ * deadlines that keep any one client from holding a connection (the whole
+ * request within --timeout of its first byte, --timeout of idleness
+ * between requests, each piece of a response taken within --timeout), a
+ * handler that may block handed to a worker, files sent in pieces, and a
+ * stop that finishes what is in flight. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -186,35 +187,6 @@ Test(concurrency, conn_serve_gives_up_on_a_slow_head_after_timeout_ms)
 
 /* ---- end to end ---------------------------------------------------------------- */
 
-Test(concurrency, twenty_clients_at_once_each_get_their_file)
-{
-    size_t nfiles;
-    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
-    const struct ht_file *files = ht_files(&nfiles);
-    int fds[20];
-    char raw[20][256];
-    for (int i = 0; i < 20; i++) {
-        fds[i] = wb_connect(p);
-        snprintf(raw[i], sizeof raw[i], "GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n",
-                 files[(size_t)i % nfiles].path);
-    }
-    /* The last to connect asks first: a server that serves one connection
-     * at a time is still waiting for the first one's request. */
-    for (int i = 19; i >= 0; i--)
-        wb_send_str(p, fds[i], raw[i]);
-    for (int i = 0; i < 20; i++) {
-        char ctx[256];
-        const struct ht_file *f = &files[(size_t)i % nfiles];
-        snprintf(ctx, sizeof ctx, "20 clients connected first, then sent their requests in "
-                 "reverse order (the last one first); client %d asked for %s -- each "
-                 "connection needs its own thread", i + 1, f->path);
-        struct ht_response *r = must_read(p, fds[i], raw[i], strlen(raw[i]), FAIR_MS, ctx);
-        ht_expect_status(p, r, 200, NULL, 0, ctx);
-        ht_expect_body(p, r, f->data, f->len, ctx);
-        ht_free(r);
-    }
-}
-
 Test(concurrency, a_slowloris_gets_408_within_the_timeout_while_others_are_served)
 {
     const int timeout = 800;
@@ -232,7 +204,7 @@ Test(concurrency, a_slowloris_gets_408_within_the_timeout_while_others_are_serve
         cr_assert(lt(long, (long)took, (long)timeout / 2),
                   "a slowloris client sent half a head and stalled; another client's GET "
                   "/hello.txt then took %lld ms (--timeout %d): no client may wait for "
-                  "another one -- a thread per connection\n%s", took, timeout, wb_describe(p));
+                  "another one: never wait for one client (no blocking call in a callback)\n%s", took, timeout, wb_describe(p));
         ht_free(r);
     }
 
@@ -309,7 +281,8 @@ Test(concurrency, an_idle_keep_alive_connection_is_closed_after_the_timeout)
     cr_assert(a.at != 0,
               "after one answered request the client sent nothing more; with --timeout %d "
               "the server must close an idle connection, but after %d ms it was still open "
-              "(an idle client holds a thread: wait for the next request with a deadline)\n%s",
+              "(an idle client holds an fd and memory: after each response, set c->deadline_ms to "
+              "now + timeout_ms, and close in on_timeout)\n%s",
               timeout, 3 * timeout, wb_describe(p));
     long long took = a.at - t0;
     cr_assert(ge(long, (long)took, (long)timeout / 2),
@@ -319,16 +292,30 @@ Test(concurrency, an_idle_keep_alive_connection_is_closed_after_the_timeout)
     ht_free(r);
 }
 
+Test(concurrency, a_file_larger_than_a_connection_may_queue_is_sent_in_pieces)
+{
+    /* With --max-body 1000, a connection may queue about 200 KiB
+     * (max_body + room for heads + a 64 KiB piece of a file): a 1 MiB
+     * file cannot be queued whole. It goes out 64 KiB at a time, the next
+     * piece each time the last one was sent (on_drain). */
+    struct wb_proc *p = wb_start("--root", ht_make_root(), "--max-body", "1000", NULL);
+    get_file(p, "/big.bin", "GET /big.bin (1 MiB) with --max-body 1000: more than one "
+             "connection may queue (loop_send() fails past out_max, and the loop drops the "
+             "connection); send a large file in pieces: queue 64 KiB, and the next piece from "
+             "on_drain, when the last one is out");
+    get_file(p, "/hello.txt", "a small file after a large one");
+}
+
 Test(concurrency, a_client_that_never_reads_its_responses_blocks_no_one_else)
 {
-    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    struct wb_proc *p = wb_start("--root", ht_make_root(), "--max-body", "1000", NULL);
     size_t queued;
     int hog = start_hog(p, &queued);
     (void)hog;
     char ctx[300];
     snprintf(ctx, sizeof ctx, "another client pipelined 30 GET /big.bin (30 MiB of responses) "
-             "and never reads them (%zu bytes wait in its socket, the server is blocked "
-             "sending to it); this client's request must still be answered", queued);
+             "and never reads them (%zu bytes wait in its socket); this client's requests "
+             "must still be answered, a 1 MiB file too (in pieces: --max-body 1000)", queued);
     get_file(p, "/hello.txt", ctx);
     get_file(p, "/index.html", ctx);
     get_file(p, "/big.bin", ctx);
@@ -373,7 +360,7 @@ Test(concurrency, max_clients_holds_the_next_client_until_a_connection_ends)
 
 Test(concurrency, clients_that_reset_mid_response_leave_the_server_serving)
 {
-    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    struct wb_proc *p = wb_start("--root", ht_make_root(), "--max-body", "1000", NULL);
     int fds[4];
     for (int i = 0; i < 4; i++) {
         fds[i] = wb_connect(p);
@@ -388,10 +375,10 @@ Test(concurrency, clients_that_reset_mid_response_leave_the_server_serving)
     }
     wb_reset(fds[3]); /* and one before reading anything */
     get_file(p, "/hello.txt",
-             "four clients asked for /big.bin and reset their connections: three after the "
-             "first 64 KiB, one at once. The server's send() to them fails with ECONNRESET "
-             "or EPIPE: close that connection and go on (ignore SIGPIPE or use "
-             "MSG_NOSIGNAL); a new client must be served");
+             "four clients asked for /big.bin (sent in pieces: --max-body 1000) and reset "
+             "their connections: three after the first 64 KiB, one at once. The loop's send() "
+             "to them fails, it closes them (on_close: free what the connection holds, the "
+             "file's fd too); a new client must be served");
     get_file(p, "/big.bin", "after the resets, a whole /big.bin");
 }
 
@@ -420,30 +407,63 @@ Test(concurrency, a_client_that_never_reads_is_dropped_after_the_timeout)
     ht_free(r);
 }
 
-Test(concurrency, sigterm_stops_the_server_promptly_with_idle_connections_open)
+Test(concurrency, sigterm_answers_requests_in_flight_within_the_timeout_without_spinning)
 {
-    const char *raw = "GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    /* Three clients when SIGTERM comes, with --timeout 1000: one idle,
+     * one whose GET /delay?ms=300 will be done within the timeout, and
+     * one whose GET /delay?ms=8000 will not. The idle one is closed at
+     * once; the first request is answered (saying "Connection: close");
+     * the second is given up after --timeout: 503. The server then exits
+     * 0 -- and while it waits it costs no CPU. */
+    const char *quick_req = "GET /delay?ms=300 HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    const char *slow_req = "GET /delay?ms=8000 HTTP/1.1\r\nHost: localhost\r\n\r\n";
     struct wb_proc *p = wb_start("--root", ht_make_root(), "--timeout", "1000", NULL);
-    int kept = wb_connect(p), silent = wb_connect(p);
-    wb_send_str(p, kept, raw);
-    struct ht_response *r = must_read(p, kept, raw, strlen(raw), WB_IO_MS,
-                                      "a request on a connection that then stays open:");
-    ht_expect_status(p, r, 200, NULL, 0, "GET /hello.txt");
+    int idle = wb_connect(p), quick = wb_connect(p), slow = wb_connect(p);
+    struct ht_response *r = ht_get(p, "/hello.txt"); /* all three are accepted by now */
+    ht_free(r);
+    wb_send_str(p, slow, slow_req);
+    wb_send_str(p, quick, quick_req);
+    wb_pause_ms(100); /* the subject: requests in flight when the signal comes */
+    long long cpu0 = wb_cpu_ms(p), t0 = wb_now_ms();
     wb_signal(p, SIGTERM);
+
+    cr_assert(eq(int, wb_wait_eof(idle, 500), 1),
+              "SIGTERM: an idle connection (it never sent a request) must be closed at once: "
+              "there is nothing to finish on it\n%s", wb_describe(p));
+    r = must_read(p, quick, quick_req, strlen(quick_req), 1500,
+                  "SIGTERM came 100 ms after GET /delay?ms=300 (--timeout 1000): a request in "
+                  "progress is finished and answered -- a stop must not cut it off:");
+    ht_expect_status(p, r, 200, NULL, 0, "GET /delay?ms=300, in flight at SIGTERM");
+    ht_expect_header(p, r, "Connection", "close",
+                     "the answer to a request in flight at SIGTERM is the connection's last: "
+                     "say \"Connection: close\"");
+    ht_free(r);
+    r = must_read(p, slow, slow_req, strlen(slow_req), 2000,
+                  "SIGTERM came 100 ms after GET /delay?ms=8000 (--timeout 1000): a handler "
+                  "still running when the timeout is over is cancelled -- loop_job_sleep() "
+                  "returns early, the handler returns -1 -- and the client gets 503 Service "
+                  "Unavailable, within about --timeout of the signal:");
+    long long answered = wb_now_ms() - t0;
+    ht_expect_status(p, r, 503, NULL, 0, "a request cancelled by the stop");
+    ht_free(r);
     int status = 0;
-    int exited = wb_wait_exit(p, 2500, &status);
-    cr_assert(eq(int, exited, 1),
-              "the server got SIGTERM with two idle connections open (one kept alive after a "
-              "request, one that never sent anything) and --timeout 1000; 2500 ms later it "
-              "was still running. server_run() must stop accepting, wake every connection "
-              "(shutdown(fd, SHUT_RD) makes a blocked read return 0), wait for their threads "
-              "at most timeout_ms, and return 0\n%s", wb_describe(p));
+    int exited = wb_wait_exit(p, 1500, &status);
+    long long took = wb_now_ms() - t0;
+    cr_assert(exited, "after SIGTERM and --timeout 1000, every request was answered, but the "
+              "server was still running %lld ms after the signal: return once the last "
+              "connection is closed\n%s", took, wb_describe(p));
     int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     cr_assert(clean, "after SIGTERM the server must exit with status 0 (a clean stop)\n%s",
               wb_describe(p));
-    cr_assert(eq(int, wb_wait_eof(silent, 500), 1),
-              "the server exited, but a client's connection is still open");
-    ht_free(r);
+    cr_assert(le(long, (long)answered, 1900L), "the cancelled request was answered %lld ms "
+              "after SIGTERM; with --timeout 1000 that is too late", answered);
+    long long cpu = wb_cpu_ms(p) - cpu0;
+    cr_assert(cpu0 < 0 || cpu < 300,
+              "between SIGTERM and its exit %lld ms later the server used %lld ms of CPU (at "
+              "most 300 expected): its loop spun while it waited for the handlers. Read the "
+              "wake-up pipe empty every time it is readable, and poll() a busy connection for "
+              "nothing (fd -1): a hang-up on it would be reported at once, every round", took,
+              cpu);
 }
 
 Test(concurrency, a_slow_handler_stalls_no_other_client)

@@ -1312,6 +1312,79 @@ void ht_make_request(struct http_request *req, const char *method, const char *t
     req->nheaders = 1;
 }
 
+/* Counts the responses in out[0..len) (each starts with "HTTP/1.1 "
+ * followed by three digits; interim 1xx ones are skipped) and collects
+ * their status codes. */
+static void count_responses(const char *out, size_t len, int *responses, int *status, size_t cap)
+{
+    for (const char *p = out; (p = memmem(p, len - (size_t)(p - out), "HTTP/1.1 ", 9));
+         p += 9) {
+        if ((size_t)(p - out) + 12 > len || p[9] < '1' || p[9] > '5')
+            continue;
+        int code = atoi(p + 9);
+        if (code < 200)
+            continue;
+        if ((size_t)*responses < cap)
+            status[*responses] = code;
+        (*responses)++;
+    }
+}
+
+double ht_feed_service(const struct http_handler *handler, const char *raw, size_t len,
+                       size_t piece, int *responses, int *status, size_t cap, struct buf *sent,
+                       int *was_closed)
+{
+    static struct site site;
+    struct server_config cfg = { .listen_fd = -1, .max_clients = 4, .timeout_ms = 60000,
+                                 .max_body = 1 << 20 };
+    if (handler) {
+        cfg.handler = *handler;
+    } else {
+        cr_assert(realpath(ht_make_root(), site.root) != NULL, "test setup: realpath");
+        cfg.handler = (struct http_handler){ handler_may_block, handler_serve, &site };
+    }
+    struct loop_config lc = { .listen_fd = -1, .svc = &http_service, .ctx = &cfg,
+                              .out_max = 64 << 20 };
+    struct loop *l = loop_new(&lc, NULL, 0);
+    struct conn *c = conn_new(-1);
+    struct buf out;
+    cr_assert(l != NULL && c != NULL, "test setup: loop_new/conn_new");
+    buf_init(&out);
+    *responses = 0;
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+    int closed = http_service.on_open(l, c) == LOOP_CLOSE;
+    for (size_t off = 0; off < len && !closed && !c->closing && !c->failed; off += piece) {
+        size_t n = len - off < piece ? len - off : piece;
+        buf_append(&c->in, raw + off, n);
+        closed = http_service.on_data(l, c) == LOOP_CLOSE;
+        /* The loop sends c->out now, and says so when it is empty; after
+         * LOOP_CLOSE it sends what is queued, then closes. */
+        for (int rounds = 0; c->out.len > 0 && !c->failed && rounds < 1000; rounds++) {
+            buf_append(&out, c->out.data, c->out.len);
+            buf_consume(&c->out, c->out.len);
+            if (closed || c->closing)
+                break;
+            closed = http_service.on_drain(l, c) == LOOP_CLOSE;
+        }
+    }
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+    if (!c->failed)
+        buf_append(&out, c->out.data, c->out.len);
+    count_responses(out.data, out.len, responses, status, cap);
+    if (sent)
+        buf_append(sent, out.data, out.len);
+    if (was_closed)
+        *was_closed = closed || c->closing || c->failed;
+    if (http_service.on_close)
+        http_service.on_close(l, c);
+    conn_free(c);
+    loop_free(l);
+    buf_free(&out);
+    return (double)(t1.tv_sec - t0.tv_sec) * 1000.0 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+}
+
 static struct {
     struct site site;
     struct server_config cfg;

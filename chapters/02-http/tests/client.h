@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "buf.h"
+#include "conn.h"
 #include "http.h"
 #include "wbtest.h"
 
@@ -214,6 +216,20 @@ void ht_expect_silence(struct wb_proc *p, int fd, int ms, const char *sent, size
  * target (split at '?'), HTTP/1.1, "Host: localhost". The strings must
  * outlive req. */
 void ht_make_request(struct http_request *req, const char *method, const char *target);
+
+/* Feeds raw[0..len) to http_service's callbacks directly, as the loop
+ * would: on_open, then piece bytes appended to c->in and on_data at a
+ * time; whenever a response is queued it is taken as sent (c->out
+ * emptied, on_drain). No network, no threads: every piece is one read.
+ * handler answers (NULL: the file server of ht_make_root()). Stores the
+ * number of complete "HTTP/1.1 NNN" responses in *responses and their
+ * status codes in status[0..cap); when out is not NULL, everything the
+ * service sent goes there (buf_init()ed by the caller), and *closed says
+ * whether it closed the connection. Returns the CPU time the calls took,
+ * in ms. */
+double ht_feed_service(const struct http_handler *handler, const char *raw, size_t len,
+                       size_t piece, int *responses, int *status, size_t cap, struct buf *out,
+                       int *closed);
 
 /* Runs conn_serve() on a thread of its own for a fresh loopback connection
  * (root: ht_make_root(), the given timeout, max_body 1 MiB) and returns the

@@ -525,23 +525,33 @@ static void read_input(struct loop *l, struct conn *c, long long now)
         c->closing = 1;
 }
 
+/* Sends what c->out holds, as much as the socket takes now. Returns 1
+ * when it is all sent, 0 when the client is slow (POLLOUT will tell), -1
+ * when the connection failed. */
+static int send_out(struct conn *c)
+{
+    while (c->out.len > 0) {
+        ssize_t n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        if (n < 0) {
+            c->failed = 1; /* reset by the peer, ... */
+            return -1;
+        }
+        buf_consume(&c->out, (size_t)n);
+    }
+    return 1;
+}
+
 /* Sends what the socket takes now; each time c->out runs empty, asks the
  * service for more (on_drain). */
 static void flush(struct loop *l, struct conn *c)
 {
-    for (int round = 0; round < DRAIN_ROUNDS && c->out.len > 0 && !c->failed; round++) {
-        while (c->out.len > 0) {
-            ssize_t n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                return; /* the client is slow: POLLOUT will tell */
-            if (n < 0) {
-                c->failed = 1;
-                return;
-            }
-            buf_consume(&c->out, (size_t)n);
-        }
+    for (int round = 0; round < DRAIN_ROUNDS && c->out.len > 0; round++) {
+        if (send_out(c) <= 0)
+            return;
         if (l->cfg.svc->on_drain && l->cfg.svc->on_drain(l, c) == LOOP_CLOSE)
             c->closing = 1;
     }
@@ -565,10 +575,14 @@ static int serve_conn(struct loop *l, struct conn *c, short re, long long now)
         return 1; /* no more time: for a closing one, to take its last bytes */
     if (l->cfg.svc->on_timeout(l, c) == LOOP_CLOSE)
         c->closing = 1;
-    /* Still due (the service set no new deadline), failed, or closing
-     * with nothing left to send: end it now. */
-    return c->failed || (c->deadline_ms >= 0 && c->deadline_ms <= now) ||
-           (c->closing && c->out.len == 0);
+    if (c->deadline_ms >= 0 && c->deadline_ms <= now) {
+        /* No new deadline, so no more time: send what the socket takes
+         * at once (a last word the service queued), then close. */
+        if (!c->failed)
+            send_out(c);
+        return 1;
+    }
+    return c->failed || (c->closing && c->out.len == 0);
 }
 
 /* ---- the loop -------------------------------------------------------------------- */

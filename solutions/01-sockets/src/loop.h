@@ -84,7 +84,9 @@ struct service {
      * large file), or go on with the next request. */
     int (*on_drain)(struct loop *l, struct conn *c);
     /* c->deadline_ms passed. Set a new deadline and return 0, or return
-     * LOOP_CLOSE. NULL: the connection is closed. */
+     * LOOP_CLOSE: what c->out holds is then sent until the new deadline
+     * -- or, without one, as much as the socket takes at once. NULL: the
+     * connection is closed. */
     int (*on_timeout)(struct loop *l, struct conn *c);
     /* The loop is stopping. Return LOOP_CLOSE for a connection that can
      * go now, or 0 to let it finish its work (it must then end itself:
