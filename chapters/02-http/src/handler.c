@@ -9,18 +9,23 @@
 
 #include "files.h"
 
-int handler_may_block(const struct http_request *req)
+int handler_may_block(void *site, const struct http_request *req)
 {
     /* TODO(stage 8): 1 for /delay (the path, whatever the query), else 0. */
+    (void)site;
     (void)req;
     return 0;
 }
 
-void handler_serve(const struct site *site, const struct http_request *req,
-                   const struct buf *body, struct response *resp)
+int handler_serve(void *site, const struct http_request *req, const struct buf *body,
+                  struct response *resp, const struct loop_job *job)
 {
-    (void)site;
+    (void)site; /* a struct site * */
     (void)body;
+    (void)job;
+    /* Every response_*() call can fail for lack of memory: return -1 then
+     * (the connection answers 500 instead); return 0 once resp holds the
+     * answer -- an error status is an answer too. */
     /* TODO(stage 4): GET: files_decode_path() the request path,
      * files_resolve() it under site->root, open() the file, and answer 200
      * with "Content-Type: <files_mime()>" and the file as the body
@@ -38,13 +43,15 @@ void handler_serve(const struct site *site, const struct http_request *req,
      * ("Content-Type: application/octet-stream").
      *
      * TODO(stage 8): GET /delay?ms=N (N from 0 to 10000; anything else is
-     * 400): sleep N ms (nanosleep), then 200 "slept N ms\n" as text/plain.
-     * Other methods on /delay: 405 with "Allow: GET, HEAD".
+     * 400): sleep N ms with loop_job_sleep(job, N) -- it returns -1 early
+     * when the server stops waiting (then return -1) --, then 200 "slept N
+     * ms\n" as text/plain. Other methods on /delay: 405 with "Allow: GET,
+     * HEAD".
      *
      * TODO(stage 9): ETag and Last-Modified on every file; If-None-Match
      * (weak comparison, "*") or else If-Modified-Since -> 304; Range ->
      * 206 with Content-Range, or 416 with "Content-Range: bytes * /SIZE"
      * (no space before the slash). "Accept-Ranges: bytes". */
     (void)req;
-    response_error(resp, 404);
+    return response_error(resp, 404);
 }

@@ -1,15 +1,18 @@
-/* handler -- what the server answers (stages 4, 5, 7 and 9).
+/* handler -- what the server answers (stages 4, 5, 7, 8 and 9).
  *
- * The connection loop parses a request and reads its body; the handler
- * decides the answer. It never touches a socket, so tests call it with a
- * parsed request and look at the response.
+ * The connection layer (conn.h) parses a request and reads its body; the
+ * handler decides the answer. It never touches a socket, so tests call it
+ * with a parsed request and look at the response. main.c plugs it in:
+ *
+ *   struct http_handler h = { handler_may_block, handler_serve, &site };
  *
  *   GET, HEAD    /...    a file under the root (files.h), with caching
  *                        (ETag, Last-Modified -> 304) and ranges (206, 416)
  *   POST         /echo   200 with the request body as the response body
  *   GET          /delay?ms=N   waits N milliseconds (0 to 10000), then 200
  *                        "slept N ms\n": a stand-in for a handler that
- *                        blocks, like a database query (400 for a bad N)
+ *                        blocks, like a database query (400 for a bad N);
+ *                        it gives up when the server stops waiting for it
  *   other known methods  405 Method Not Allowed, with Allow: the methods
  *                        the path has ("GET, HEAD" or "POST")
  *   unknown methods      501 Not Implemented */
@@ -20,6 +23,7 @@
 
 #include "buf.h"
 #include "http.h"
+#include "loop.h"
 #include "response.h"
 
 #ifndef PATH_MAX
@@ -31,14 +35,17 @@ struct site {
 };
 
 /* 1 when answering req may block for long (here: /delay), else 0. The
- * connection loop runs such requests on a worker thread, so that they
- * stall no other client. */
-int handler_may_block(const struct http_request *req);
+ * connection layer runs such requests on a worker thread, so that they
+ * stall no other client. site (a struct site) is not used. */
+int handler_may_block(void *site, const struct http_request *req);
 
 /* Fills resp (response_init()ed by the caller) with the answer to req,
- * whose body (already decoded) is in body. On a request for a file,
- * resp->file_fd is an open fd the response owns. */
-void handler_serve(const struct site *site, const struct http_request *req,
-                   const struct buf *body, struct response *resp);
+ * whose body (already decoded) is in body; site is the struct site to
+ * serve. On a request for a file, resp->file_fd is an open fd the response
+ * owns. job: see struct http_handler in conn.h (NULL: not on a worker).
+ * Returns 0; or -1 when memory ran out, or when the job was cancelled
+ * while /delay waited -- resp is then to be thrown away. */
+int handler_serve(void *site, const struct http_request *req, const struct buf *body,
+                  struct response *resp, const struct loop_job *job);
 
 #endif

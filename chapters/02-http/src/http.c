@@ -1,8 +1,11 @@
 /* http -- the request parser. See http.h for the contracts: they are the
  * spec the tests check, read them first.
  *
- * Parse from the start of the buffer every time more bytes arrive, never
- * read past len, never copy: slices point into buf. */
+ * The parsing functions start at the start of the buffer, never read past
+ * len, never copy: slices point into buf. A head that arrives in pieces is
+ * not parsed again after every read -- that costs O(n^2) --:
+ * http_scan_head() keeps its place (stage 6), and the head is parsed once,
+ * when its end is there. */
 #include "http.h"
 
 #include <string.h>
@@ -83,6 +86,36 @@ int http_parse_request(const char *buf, size_t len, struct http_request *req)
     if (h <= 0)
         return h;
     return n + h;
+}
+
+void http_scan_init(struct http_scan *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+int http_scan_head(struct http_scan *s, const char *buf, size_t len)
+{
+    /* TODO(stage 6): find the end of the head, looking only at the bytes
+     * that came since the last call (from s->pos on):
+     *  - memchr() for '\n' from s->pos; each one ends a line that started
+     *    at s->line (without its "\r\n" it is n bytes long);
+     *  - before the request line: an empty line is skipped (s->skip, and
+     *    s->line, move past it; s->skip >= HTTP_MAX_REQUEST_LINE: -400);
+     *    the first other line is the request line: check it once with
+     *    http_parse_request_line(buf + s->skip, ...) and return its error;
+     *  - after it: an empty line ends the head -- return its end; a field
+     *    line longer than HTTP_MAX_HEADER_LINE, or more than
+     *    HTTP_MAX_HEADERS of them: -431;
+     *  - no '\n' left: s->pos = len. Then, if the request line has not
+     *    ended, check what there is of it with http_parse_request_line()
+     *    when it has doubled since the last check (s->checked), or passed
+     *    HTTP_MAX_REQUEST_LINE -- its error, if any, is the answer. An
+     *    unfinished field line over HTTP_MAX_HEADER_LINE, or len >=
+     *    HTTP_MAX_HEAD: -431. Else HTTP_INCOMPLETE. */
+    (void)s;
+    (void)buf;
+    (void)len;
+    return HTTP_INCOMPLETE;
 }
 
 const struct http_slice *http_header_get(const struct http_request *req, const char *name)

@@ -9,6 +9,8 @@
  *
  *   stage 1: http_parse_request_line()
  *   stage 2: http_parse_headers(), http_header_get(), http_check_head()
+ *   stage 6: http_scan_head(): finding the end of a head that arrives in
+ *            pieces, looking at each byte once
  *
  * What it deliberately does not do: decode percent-escapes (files.c does,
  * once, where it matters), interpret header values beyond what framing
@@ -97,6 +99,34 @@ int http_parse_headers(const char *buf, size_t len, struct http_request *req);
 /* The whole head: the request line, then the header fields, then no more
  * than HTTP_MAX_HEAD bytes in all (else -431). Same results as above. */
 int http_parse_request(const char *buf, size_t len, struct http_request *req);
+
+/* Where http_scan_head() is in a head that arrives in pieces. */
+struct http_scan {
+    size_t pos;       /* bytes looked at so far */
+    size_t skip;      /* empty lines before the request line (RFC 9112 2.2) */
+    size_t line;      /* where the line being read starts */
+    size_t fields;    /* header field lines seen */
+    size_t checked;   /* length of the unfinished request line when it was
+                         last checked */
+    int in_fields;    /* 1 once the request line has ended */
+};
+
+/* Prepares s for a new request. */
+void http_scan_init(struct http_scan *s);
+
+/* Looks for the end of the head at the start of buf[0..len), resuming
+ * where the last call on s stopped: buf must hold the same bytes as then,
+ * and perhaps more after them. Every byte is looked at once (the
+ * unfinished request line: each time it doubled), so a head that arrives
+ * one byte at a time costs linear work, not quadratic.
+ * Returns the length of the head, empty line included (> 0), once it is
+ * there -- then parse it with http_parse_request(); HTTP_INCOMPLETE while
+ * it is not; or minus a status when it can never become valid: the
+ * request line's own errors (http_parse_request_line(): -400, -414,
+ * -505, found as soon as the line ends, and garbage even before), -431
+ * for a field line longer than HTTP_MAX_HEADER_LINE, more than
+ * HTTP_MAX_HEADERS fields, or HTTP_MAX_HEAD bytes without an end. */
+int http_scan_head(struct http_scan *s, const char *buf, size_t len);
 
 /* The value of the first header field called name (any case), or NULL. */
 const struct http_slice *http_header_get(const struct http_request *req,

@@ -172,6 +172,11 @@ Test(concurrency, conn_serve_gives_up_on_a_slow_head_after_timeout_ms)
               "Every wait for the client needs a deadline: poll() with the time left until "
               "timeout_ms after the head's first byte, then send 408 and close",
               wb_escape(half, strlen(half), 100, e, sizeof e));
+    cr_assert(ge(long, (long)(ans.at - t0), 150L),
+              "conn_serve() with timeout_ms = 300 got half a request head, %s, and gave up "
+              "after %lld ms, long before its timeout. (Or the head was called malformed: an "
+              "unfinished head is HTTP_INCOMPLETE -- wait for the rest, with a deadline)",
+              wb_escape(half, strlen(half), 100, e, sizeof e), ans.at - t0);
     expect_408_or_close(NULL, &ans, half, strlen(half),
                         "conn_serve() timed out a half head (timeout_ms = 300)");
     if (!ans.closed) {
