@@ -17,7 +17,7 @@ endif
 PASS := $(if $(STAGE),STAGE=$(STAGE)) $(if $(IMPL),IMPL=$(IMPL)) $(if $(SAN),SAN=$(SAN)) \
         $(if $(FORCE),FORCE=$(FORCE)) $(if $(JOBS),JOBS=$(JOBS))
 
-.PHONY: help check hint reset grade test print-program deps clean need-chapter fuzz bench
+.PHONY: help check hint reset grade test print-program deps clean need-chapter fuzz bench tsan load
 
 help:
 	@echo "Workbook commands:"
@@ -27,6 +27,8 @@ help:
 	@echo "  make reset CHAPTER=sockets [STAGE=3] [YES=1]   restore the stubs (your files are backed up first)"
 	@echo "  make grade [FORMAT=json]          the scoreboard of every chapter"
 	@echo "  make print-program CHAPTER=sockets [IMPL=solution] [SAN=0]   build the program, print its path"
+	@echo "  make tsan CHAPTER=http [STAGE=8]  the tests against your program built with ThreadSanitizer (data races)"
+	@echo "  make load CHAPTER=http            your program under hostile load: its CPU time and memory"
 	@echo "  make test                         verify the workbook (solutions pass, stubs fail)"
 	@echo "  make bench CHAPTER=http           requests/s of your server, the reference and nginx (wrk)"
 	@echo "  make fuzz CHAPTER=http [IMPL=learner] [FUZZ_TIME=60]   fuzz the request parser (libFuzzer)"
@@ -47,6 +49,12 @@ check: need-chapter
 
 hint: need-chapter
 	@$(MAKE) --no-print-directory -s -C $(CH_DIR) hint $(PASS)
+
+load: need-chapter
+	@$(MAKE) --no-print-directory -s -C $(CH_DIR) load $(PASS)
+
+tsan: need-chapter
+	@$(MAKE) --no-print-directory -s -C $(CH_DIR) tsan $(PASS)
 
 print-program: need-chapter
 	@$(MAKE) --no-print-directory -s -C $(CH_DIR) print-program $(PASS)

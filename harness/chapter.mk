@@ -44,6 +44,10 @@ endif
 ifeq ($(SAN),0)
 MODE     := plain
 OPTFLAGS := -O2 -g
+else ifeq ($(SAN),thread)
+# ThreadSanitizer (make tsan): data races between the loop and the workers.
+MODE     := tsan
+OPTFLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
 else
 MODE     := san
 OPTFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -85,7 +89,7 @@ SRCDIRS += $(EXTRA_SRC_DIRS)
 
 vpath %.c $(SRCDIRS)
 
-.PHONY: all check hint print-program print-tests clean fuzz bench
+.PHONY: all check hint print-program print-tests clean fuzz bench tsan load
 .DEFAULT_GOAL := check
 
 all: $(PROGRAM_BIN) $(TESTS_BIN) $(if $(filter learner,$(IMPL)),$(CURDIR)/compile_commands.json)
@@ -157,6 +161,22 @@ print-program:
 	@$(MAKE) --no-print-directory -s $(PROGRAM_BIN) >&2
 	@echo $(PROGRAM_BIN)
 
+# make tsan: the same tests, against the program built with ThreadSanitizer
+# (the test binary itself stays an ASan build: Criterion's sandbox and
+# TSan's memory layout do not go together). A data race between the loop
+# thread and a worker stops the program, and the failing test shows TSan's
+# report. Results are kept apart from make check's (--impl NAME-tsan).
+TSAN_BUILD := $(ROOT)/.workbook/build/$(CH_NAME)/$(IMPL)-tsan
+SAN_TESTS  := $(ROOT)/.workbook/build/$(CH_NAME)/$(IMPL)-san/tests/run-tests
+tsan:
+	@$(ROOT)/harness/deps.sh $(PKGS)
+	@$(MAKE) --no-print-directory -s $(GRADE)
+	@$(MAKE) --no-print-directory -s all SAN=1
+	@$(MAKE) --no-print-directory -s print-program SAN=thread >/dev/null
+	@$(GRADE) run --chapter $(CURDIR) --tests $(SAN_TESTS) --program $(TSAN_BUILD)/$(PROGRAM) \
+	  --impl $(IMPL)-tsan $(if $(STAGE),--stage $(STAGE)) $(if $(filter 1,$(FORCE)),--force) \
+	  $(if $(JOBS),--jobs $(JOBS)) $(GRADE_FLAGS)
+
 print-tests:
 	@$(MAKE) --no-print-directory -s $(TESTS_BIN) >&2
 	@echo $(TESTS_BIN)
@@ -185,6 +205,21 @@ fuzz:
 	  status=$${PIPESTATUS:-0}; ls $(FUZZ_WORK)/crash-* >/dev/null 2>&1 && \
 	  { echo "fuzz: a crash was found; the input is in $(FUZZ_WORK)/crash-*"; exit 1; } || \
 	  echo "fuzz: no crash, no sanitizer report in $(FUZZ_TIME) s"
+
+# make load: the program (an -O2 build) under hostile load -- many
+# connections, requests one byte per write, clients that never read or stall
+# halfway, no file descriptors left, SIGTERM in the middle -- with its CPU
+# time and peak memory measured and bounded (harness/load/hostile.c). The
+# chapter Makefile names LOAD_FLAGS (the request, the answer) and LOAD_ARGS
+# (the program's arguments).
+HOSTILE := $(BIN)/hostile
+$(HOSTILE): $(ROOT)/harness/load/hostile.c | $(BIN)
+	@$(CC) -std=c11 -Wall -Wextra -pedantic -Werror -O2 $< -o $@
+load:
+	@[ -n "$(LOAD_FLAGS)" ] || { echo "$(CH_NAME) has no load check"; exit 2; }
+	@$(MAKE) --no-print-directory -s $(HOSTILE)
+	@$(MAKE) --no-print-directory -s print-program SAN=0 >/dev/null
+	@$(HOSTILE) $(LOAD_FLAGS) -- $(ROOT)/.workbook/build/$(CH_NAME)/$(IMPL)-plain/$(PROGRAM) $(LOAD_ARGS)
 
 # make bench: a chapter's bench.sh, if it has one.
 bench:

@@ -5,7 +5,11 @@
 #  2. for every chapter: the reference solution passes every test, built
 #     with -Werror and AddressSanitizer + UBSan; the untouched stubs compile
 #     without warnings and fail every test; the manifest, TODO markers and
-#     the files of src/ and solutions/ agree (grade verify).
+#     the files of src/ and solutions/ agree (grade verify);
+#  3. threaded chapters ("threaded": true in the manifest): every test
+#     passes against the solution built with ThreadSanitizer (make tsan);
+#  4. server chapters (LOAD_FLAGS in the Makefile): the solution under
+#     hostile load keeps its CPU time and memory within bounds (make load).
 # Prints Criterion's Synthesis line of each run. Exit 0 only if all holds.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,6 +62,31 @@ for ch in "$@"; do
   sol_rc=$?
   [ $sol_rc -eq 0 ] || { echo "FAIL $name: the solution does not pass every test"; \
     "$grade" run --chapter "$ch" --tests "$sol_tests" --program "$sol_prog" --impl solution; failed=1; }
+
+  # Threaded chapters: the same tests against the solution built with
+  # ThreadSanitizer (make tsan). Any data race fails a test.
+  if grep -q '"threaded": *true' "$ch/manifest.json"; then
+    echo "solution under ThreadSanitizer:"
+    if make --no-print-directory -s -C "$ch" tsan IMPL=solution FORCE=1 GRADE_FLAGS="--quiet --synthesis" \
+         >/tmp/wb-tsan.$$ 2>&1; then
+      tail -1 /tmp/wb-tsan.$$; checks_ok=$((checks_ok + 1))
+    else
+      cat /tmp/wb-tsan.$$; echo "FAIL $name: a test fails against the ThreadSanitizer build"
+      failed=1; checks_bad=$((checks_bad + 1))
+    fi
+    rm -f /tmp/wb-tsan.$$
+  fi
+
+  # Server chapters: the reference under hostile load, CPU and memory bounded.
+  if grep -q '^LOAD_FLAGS' "$ch/Makefile"; then
+    if make --no-print-directory -s -C "$ch" load IMPL=solution >/tmp/wb-load.$$ 2>&1; then
+      checks_ok=$((checks_ok + 1))
+    else
+      failed=1; checks_bad=$((checks_bad + 1))
+    fi
+    grep -E "^hostile|FAIL|CPU|memory" /tmp/wb-load.$$ | sed 's/^/  /'
+    rm -f /tmp/wb-load.$$
+  fi
 
   # The top-level entry point reaches the same build (CHAPTER=short name).
   short=${name#*-}
@@ -129,7 +158,7 @@ echo "== $(( $(date +%s) - start )) s"
 if [ $failed -ne 0 ]; then
   echo "make test: FAILED"
 else
-  echo "make test: every check passed (harness self-tests; each chapter: solution tests, stub tests that must fail, manifest)"
+  echo "make test: every check passed (harness self-tests; each chapter: solution tests, stub tests that must fail, manifest; ThreadSanitizer; hostile load)"
 fi
 echo "workbook: $checks_ok passed, $checks_bad failed"
 exit $failed

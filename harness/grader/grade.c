@@ -269,9 +269,8 @@ static void clear_logs(const char *dir)
 }
 
 /* Runs the test binary; returns its report (cJSON) or NULL with why set. */
-static cJSON *run_tests(const char *tests, const char *filter, int jobs,
-                        int timeout_s, const char *logdir, char *why,
-                        size_t whylen)
+static cJSON *run_tests(const char *tests, const char *program, const char *filter, int jobs,
+                        int timeout_s, const char *logdir, char *why, size_t whylen)
 {
     char report[PATH_MAX + 32], log[PATH_MAX + 32];
     snprintf(report, sizeof report, "%s/report.json", logdir);
@@ -309,6 +308,12 @@ static cJSON *run_tests(const char *tests, const char *filter, int jobs,
             setenv("ASAN_OPTIONS", "abort_on_error=1:detect_leaks=0", 1);
         if (!getenv("UBSAN_OPTIONS"))
             setenv("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1:abort_on_error=1", 1);
+        /* make tsan: the first data race stops the program, and its
+         * report is in the program's stderr, which the test shows. */
+        if (!getenv("TSAN_OPTIONS"))
+            setenv("TSAN_OPTIONS", "halt_on_error=1:abort_on_error=1:second_deadlock_stack=1", 1);
+        if (program)
+            setenv("WB_PROGRAM", program, 1);
         char jarg[32], farg[300];
         snprintf(jarg, sizeof jarg, "-j%d", jobs);
         char *argv[5];
@@ -768,7 +773,7 @@ static int cmd_run(struct opts *o)
         int jobs = o->jobs > 0 ? o->jobs : 2 * (int)sysconf(_SC_NPROCESSORS_ONLN);
         if (jobs < 2)
             jobs = 2;
-        cJSON *report = run_tests(o->tests, o->stage ? filter : NULL, jobs,
+        cJSON *report = run_tests(o->tests, o->program, o->stage ? filter : NULL, jobs,
                                   o->timeout > 0 ? o->timeout : 300, logdir, why, sizeof why);
         if (!report) {
             fprintf(stderr, "%sgrade: %s%s\n", RED, why, RESET);

@@ -32,6 +32,17 @@
 #error "build with -DWB_PROGRAM='\"path/to/program\"' (harness/chapter.mk does)"
 #endif
 
+/* The program to start: $WB_PROGRAM when set (make tsan runs the usual
+ * tests against a ThreadSanitizer build of the program), else the one
+ * this file was built for. */
+static const char *program_path(void)
+{
+    const char *p = getenv("WB_PROGRAM");
+    return p && *p ? p : WB_PROGRAM;
+}
+#if 0
+#endif
+
 /* ---- suites ----------------------------------------------------------- */
 
 static volatile int test_finished;
@@ -373,7 +384,7 @@ struct wb_proc *wb_try_start(char *why, size_t whylen, const char *const *args)
 
     const char *argv[WB_MAX_ARGS + 4];
     int argc = 0, has_port = 0;
-    argv[argc++] = WB_PROGRAM;
+    argv[argc++] = program_path();
     for (int i = 0; args[i] && argc < WB_MAX_ARGS; i++) {
         if (strcmp(args[i], "--port") == 0)
             has_port = 1;
@@ -384,8 +395,8 @@ struct wb_proc *wb_try_start(char *why, size_t whylen, const char *const *args)
         argv[argc++] = "0";
     }
     argv[argc] = NULL;
-    const char *base = strrchr(WB_PROGRAM, '/');
-    base = base ? base + 1 : WB_PROGRAM;
+    const char *base = strrchr(program_path(), '/');
+    base = base ? base + 1 : program_path();
     size_t o = (size_t)snprintf(p->args, sizeof p->args, "%s", base);
     for (int i = 1; i < argc && o < sizeof p->args; i++)
         o += (size_t)snprintf(p->args + o, sizeof p->args - o, " %s", argv[i]);
@@ -488,7 +499,7 @@ struct wb_proc *wb_start(const char *arg, ...)
         const char *tail = last ? wb_stderr_tail(last, 3000) : "";
         cr_fatal("could not start the program: %s\n"
                  "command: %s\n--- its stderr ---\n%s",
-                 why, last ? last->args : WB_PROGRAM, *tail ? tail : "(empty)");
+                 why, last ? last->args : program_path(), *tail ? tail : "(empty)");
     }
     return p;
 }

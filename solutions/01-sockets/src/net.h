@@ -27,12 +27,16 @@
  *
  * TCP sockets get SO_REUSEADDR before bind(), so a server can restart on
  * its port at once, and are put in listening state with a backlog of
- * NET_BACKLOG. Every address getaddrinfo() returns is tried in order.
+ * NET_BACKLOG: that many connections the kernel completes may wait to be
+ * accepted. A burst of more is dropped and retried by the clients a
+ * second later -- 511 is what nginx and Redis use (the kernel may cap it:
+ * /proc/sys/net/core/somaxconn). Every address getaddrinfo() returns is
+ * tried in order.
  *
  * Returns the fd, or -1 with errno set; when err is not NULL, a message
  * such as "bind 127.0.0.1:80: Permission denied" is written to
  * err[0..errlen). */
-#define NET_BACKLOG 128
+#define NET_BACKLOG 511
 int net_listen(const char *host, const char *port, int socktype,
                char *err, size_t errlen);
 
