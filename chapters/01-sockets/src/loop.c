@@ -394,7 +394,11 @@ struct loop *loop_new(const struct loop_config *cfg, char *err, size_t errlen)
         goto fail;
     }
     for (int i = 0; i < 2; i++) {
-        if (net_set_nonblocking(l->wake[i]) < 0 || fcntl(l->wake[i], F_SETFD, FD_CLOEXEC) < 0) {
+        /* fcntl() itself, not net_set_nonblocking(): in chapter 1 that is
+         * yours to write in stage 5, and netd needs a loop from stage 1. */
+        int fl = fcntl(l->wake[i], F_GETFL);
+        if (fl < 0 || fcntl(l->wake[i], F_SETFL, fl | O_NONBLOCK) < 0 ||
+            fcntl(l->wake[i], F_SETFD, FD_CLOEXEC) < 0) {
             if (err && errlen)
                 snprintf(err, errlen, "fcntl: %s", strerror(errno));
             goto fail;
@@ -501,6 +505,8 @@ int loop_run(struct loop *l)
      *     never one with a job (c->job): a worker holds its data;
      *   - accept every waiting client (until EAGAIN) with loop_add();
      *     EMFILE and the like: l->accept_at = now + LOOP_ACCEPT_RETRY_MS.
+     *   - Without a listener (cfg.listen_fd -1: only connections given by
+     *     loop_add()), return 0 once the last connection is gone.
      *
      * TODO(stage 8): stop, deadlines, jobs.
      *   - pfds[1] readable: drain_wake(); 'S' seen: begin the stop (once):
@@ -517,8 +523,6 @@ int loop_run(struct loop *l)
      *     then stop the loop.
      *   - Before returning: drop_conn() every connection without a job;
      *     close the socket of those with one (loop_free() frees them).
-     *   - Without a listener (cfg.listen_fd -1), return 0 once the last
-     *     connection is gone.
      *
      * Until stage 2, this loop accepts each client and hangs up at once. */
     (void)drain_wake; /* the helpers you will call */

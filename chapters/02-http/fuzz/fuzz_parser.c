@@ -1,12 +1,15 @@
 /* fuzz_parser -- a libFuzzer target for the request parser and the other
  * functions that read untrusted bytes: http_parse_request(),
- * http_check_head(), chunked_decode() and files_decode_path().
+ * http_scan_head(), http_check_head(), chunked_decode() and
+ * files_decode_path().
  *
  *   make fuzz CHAPTER=http                  the reference, FUZZ_TIME seconds
  *   make fuzz CHAPTER=http IMPL=learner     your own parser
  *
  * Besides crashes and sanitizer reports, it checks the contracts: a result
- * is never more than the bytes given, and every slice lies inside them. */
+ * is never more than the bytes given, every slice lies inside them, and the
+ * scanner finds the same head end as the parser, whether the bytes come at
+ * once or in pieces. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +50,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char path[1024];
         files_decode_path(req.path, path, sizeof path);
     }
+
+    /* The scanner: at once, and in pieces of 1 to 8 bytes (the first byte
+     * picks the size), as a connection would see them. */
+    struct http_scan sc;
+    http_scan_init(&sc);
+    int whole = http_scan_head(&sc, buf, size);
+    if (whole > (int)size || (n > 0 && whole != n))
+        abort(); /* the parser found a head that the scanner did not */
+    size_t piece = size ? 1 + (unsigned char)buf[0] % 8 : 1;
+    int parts = HTTP_INCOMPLETE;
+    http_scan_init(&sc);
+    for (size_t have = 0; have < size && parts == HTTP_INCOMPLETE;) {
+        have = have + piece < size ? have + piece : size;
+        parts = http_scan_head(&sc, buf, have);
+    }
+    if ((whole > 0 || parts > 0) && parts != whole)
+        abort(); /* how the bytes were cut changed where the head ends */
 
     struct chunked dec;
     struct buf out;
