@@ -421,3 +421,33 @@ Test(shutdown, a_stop_lets_a_job_finish_within_drain_ms_and_cancels_it_after)
     close(a);
     close(b);
 }
+
+Test(shutdown, a_client_that_hangs_up_while_its_job_runs_costs_no_cpu)
+{
+    /* While a job runs for a connection, the loop wants nothing from its
+     * socket. Polling it anyway, with no events, is a trap: poll() still
+     * reports a hang-up, at once, every round -- the loop spins until the
+     * job is done. Such a connection gets fd -1 in the pollfd array. */
+    int a, b;
+    struct runner r;
+    struct loop *l = job_loop(1000, &a, &b, &r);
+    wb_send_str(NULL, a, "slow 700\n");
+    wb_pause_ms(50);
+    wb_reset(a); /* gone, with an RST, while its job sleeps */
+    struct timespec c0, c1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+    wb_pause_ms(500); /* the subject: what the loop does meanwhile */
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+    long long cpu = (long long)(c1.tv_sec - c0.tv_sec) * 1000 + (c1.tv_nsec - c0.tv_nsec) / 1000000;
+    cr_assert(cpu < SPIN_MS / 2,
+              "a client hung up while a job ran for it; in the next 500 ms the loop used %lld ms "
+              "of CPU (at most %d expected): it spun. Give a connection that wants nothing "
+              "(a job runs, nothing to send) fd -1 in the pollfd array", cpu, SPIN_MS / 2);
+    wb_send_str(NULL, b, "fast\n");
+    char got[8];
+    cr_assert(eq(sz, wb_recv(b, got, 5, 2000), (size_t)5), "another client was not answered");
+    loop_stop(l);
+    cr_assert(ip_finished(&r, 3000), "loop_run() did not return after loop_stop()");
+    loop_free(l);
+    close(b);
+}
