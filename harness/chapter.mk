@@ -79,7 +79,7 @@ LDFLAGS_ALL := $(filter -fsanitize=%,$(OPTFLAGS)) -pthread
 APP_OBJS  := $(MODULES:%=$(BUILD)/%.o) $(USE_OBJS)
 TEST_SRCS := $(sort $(wildcard $(CURDIR)/tests/*.c))
 TEST_OBJS := $(TEST_SRCS:$(CURDIR)/tests/%.c=$(BUILD)/tests/%.o) \
-             $(BUILD)/harness/wbtest.o $(BUILD)/harness/report.o
+             $(BUILD)/harness/wbtest.o $(BUILD)/harness/report.o $(BUILD)/harness/procstat.o
 
 PROGRAM_BIN := $(BUILD)/$(PROGRAM)
 TESTS_BIN   := $(BUILD)/tests/run-tests
@@ -120,6 +120,9 @@ $(BUILD)/harness/wbtest.o: $(ROOT)/harness/lib/wbtest.c | $(BUILD)/harness
 
 $(BUILD)/harness/report.o: $(ROOT)/harness/lib/report.c | $(BUILD)/harness
 	$(CC) $(CFLAGS_TEST) -Werror -c $< -o $@
+
+$(BUILD)/harness/procstat.o: $(ROOT)/harness/lib/procstat.c | $(BUILD)/harness
+	$(CC) $(CFLAGS_TEST) -Werror -pedantic -c $< -o $@
 
 $(BUILD)/tests $(BUILD)/harness $(BUILD)/use $(BIN):
 	@mkdir -p $@
@@ -213,8 +216,8 @@ fuzz:
 # chapter Makefile names LOAD_FLAGS (the request, the answer) and LOAD_ARGS
 # (the program's arguments).
 HOSTILE := $(BIN)/hostile
-$(HOSTILE): $(ROOT)/harness/load/hostile.c | $(BIN)
-	@$(CC) -std=c11 -Wall -Wextra -pedantic -Werror -O2 $< -o $@
+$(HOSTILE): $(ROOT)/harness/load/hostile.c $(ROOT)/harness/lib/procstat.c | $(BIN)
+	@$(CC) -std=c11 -Wall -Wextra -pedantic -Werror -O2 -I$(ROOT)/harness/lib $^ -o $@
 load:
 	@[ -n "$(LOAD_FLAGS)" ] || { echo "$(CH_NAME) has no load check"; exit 2; }
 	@$(MAKE) --no-print-directory -s $(HOSTILE)

@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include "wbtest.h"
 
+#include "procstat.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -17,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -231,8 +232,7 @@ static int poll_exit(struct wb_proc *p)
     pid_t r = wait4(p->pid, &p->status, WNOHANG, &ru);
     if (r == p->pid) {
         p->reaped = 1;
-        p->exit_cpu_ms = (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
-                         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+        p->exit_cpu_ms = procstat_rusage_ms(&ru);
         p->exit_rss_kb = ru.ru_maxrss; /* KiB on Linux */
         return 1;
     }
@@ -797,55 +797,17 @@ int wb_silent(int fd, int ms)
 
 long long wb_cpu_ms(struct wb_proc *p)
 {
-    char path[64], line[1024];
-    if (p->reaped)
-        return p->exit_cpu_ms;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)p->pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(line, 1, sizeof line - 1, f);
-    fclose(f);
-    line[n] = '\0';
-    /* "pid (comm) state ppid ..."; comm may hold spaces: start after ')'.
-     * utime and stime are fields 14 and 15, in clock ticks. */
-    const char *s = strrchr(line, ')');
-    unsigned long long ut, st;
-    if (!s || sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    long hz = sysconf(_SC_CLK_TCK);
-    return hz > 0 ? (long long)((ut + st) * 1000ULL / (unsigned long long)hz) : -1;
+    return p->reaped ? p->exit_cpu_ms : procstat_cpu_ms(p->pid);
 }
 
 long wb_peak_rss_kb(struct wb_proc *p)
 {
-    char path[64], line[256];
-    long kb = -1;
-    if (p->reaped)
-        return p->exit_rss_kb;
-    snprintf(path, sizeof path, "/proc/%d/status", (int)p->pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-            break;
-    fclose(f);
-    return kb;
+    return p->reaped ? p->exit_rss_kb : procstat_peak_rss_kb(p->pid);
 }
 
 int wb_open_fds(struct wb_proc *p)
 {
-    char path[64];
-    int n = 0;
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)p->pid);
-    DIR *d = opendir(path);
-    if (!d)
-        return -1;
-    for (struct dirent *e; (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
+    return procstat_open_fds(p->pid);
 }
 
 void wb_limit_fds(struct wb_proc *p, long n)

@@ -23,7 +23,6 @@
  * failed, 2 on a usage or setup error. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -40,6 +39,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "procstat.h"
 
 #define MANY 500          /* connections at once */
 #define BYTEWISE 50       /* clients sending one byte per write */
@@ -115,33 +116,7 @@ static size_t unescape(char *s)
 
 static long long cpu_ms(void)
 {
-    char path[64], line[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t n = fread(line, 1, sizeof line - 1, f);
-    fclose(f);
-    line[n] = '\0';
-    const char *s = strrchr(line, ')');
-    unsigned long long ut, st;
-    if (!s || sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    return (long long)((ut + st) * 1000ULL / (unsigned long long)sysconf(_SC_CLK_TCK));
-}
-
-static int open_fds(void)
-{
-    char path[64];
-    int n = 0;
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-    DIR *d = opendir(path);
-    if (!d)
-        return -1;
-    for (struct dirent *e; (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
+    return procstat_cpu_ms(pid);
 }
 
 /* ---- clients ------------------------------------------------------------------ */
@@ -302,7 +277,7 @@ static void start_stalled(int *fds)
 
 static void exhaust_fds(void)
 {
-    int before = open_fds();
+    int before = procstat_open_fds(pid);
     struct rlimit rl;
     if (before < 0 || prlimit(pid, RLIMIT_NOFILE, NULL, &rl) < 0) {
         check(0, "file descriptors: cannot read or set the program's limit (%s)", strerror(errno));
@@ -483,8 +458,7 @@ int main(int argc, char **argv)
           "SIGTERM with %d requests in flight, %d clients that never read and %d halfway "
           "through a request: exit status %d after %lld ms (max %ld)", MANY / 5, HOGS, STALLED,
           WIFEXITED(status) ? WEXITSTATUS(status) : -1, exited, drain + 3000);
-    long long cpu = (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
-                    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+    long long cpu = procstat_rusage_ms(&ru);
     check(cpu - cpu_before <= 2 * SPIN_MS, "between SIGTERM and the exit: %lld ms of CPU (max "
           "%d): answering what is in flight, then waiting without spinning",
           cpu - cpu_before, 2 * SPIN_MS);
