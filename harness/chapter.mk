@@ -79,7 +79,7 @@ LDFLAGS_ALL := $(filter -fsanitize=%,$(OPTFLAGS)) -pthread
 APP_OBJS  := $(MODULES:%=$(BUILD)/%.o) $(USE_OBJS)
 TEST_SRCS := $(sort $(wildcard $(CURDIR)/tests/*.c))
 TEST_OBJS := $(TEST_SRCS:$(CURDIR)/tests/%.c=$(BUILD)/tests/%.o) \
-             $(BUILD)/harness/wbtest.o $(BUILD)/harness/report.o $(BUILD)/harness/procstat.o
+             $(BUILD)/harness/wbtest.o $(BUILD)/harness/report.o $(BUILD)/harness/measure.o
 
 PROGRAM_BIN := $(BUILD)/$(PROGRAM)
 TESTS_BIN   := $(BUILD)/tests/run-tests
@@ -121,7 +121,7 @@ $(BUILD)/harness/wbtest.o: $(ROOT)/harness/lib/wbtest.c | $(BUILD)/harness
 $(BUILD)/harness/report.o: $(ROOT)/harness/lib/report.c | $(BUILD)/harness
 	$(CC) $(CFLAGS_TEST) -Werror -c $< -o $@
 
-$(BUILD)/harness/procstat.o: $(ROOT)/harness/lib/procstat.c | $(BUILD)/harness
+$(BUILD)/harness/measure.o: $(ROOT)/harness/lib/measure.c | $(BUILD)/harness
 	$(CC) $(CFLAGS_TEST) -Werror -pedantic -c $< -o $@
 
 $(BUILD)/tests $(BUILD)/harness $(BUILD)/use $(BIN):
@@ -129,9 +129,9 @@ $(BUILD)/tests $(BUILD)/harness $(BUILD)/use $(BIN):
 
 # The grader: plain -O2, warnings are errors. Paths are cut at PATH_MAX on
 # purpose, hence -Wno-format-truncation.
-$(GRADE): $(ROOT)/harness/grader/grade.c | $(BIN)
+$(GRADE): $(ROOT)/harness/grader/grade.c $(ROOT)/harness/lib/measure.c | $(BIN)
 	@$(CC) -std=c11 -Wall -Wextra -pedantic -Werror \
-	  -Wno-format-truncation -O2 $(shell pkg-config --cflags libcjson) $< \
+	  -Wno-format-truncation -O2 -I$(ROOT)/harness/lib $(shell pkg-config --cflags libcjson) $^ \
 	  $(shell pkg-config --libs libcjson) -o $@
 
 # clangd reads this to find Criterion's, the harness's and the chapter's
@@ -216,7 +216,7 @@ fuzz:
 # chapter Makefile names LOAD_FLAGS (the request, the answer) and LOAD_ARGS
 # (the program's arguments).
 HOSTILE := $(BIN)/hostile
-$(HOSTILE): $(ROOT)/harness/load/hostile.c $(ROOT)/harness/lib/procstat.c | $(BIN)
+$(HOSTILE): $(ROOT)/harness/load/hostile.c $(ROOT)/harness/lib/measure.c | $(BIN)
 	@$(CC) -std=c11 -Wall -Wextra -pedantic -Werror -O2 -I$(ROOT)/harness/lib $^ -o $@
 load:
 	@[ -n "$(LOAD_FLAGS)" ] || { echo "$(CH_NAME) has no load check"; exit 2; }

@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "measure.h"
+
 /* ---- small helpers ------------------------------------------------------ */
 
 static int color;
@@ -139,13 +141,6 @@ static int jint(const cJSON *o, const char *key, int dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsNumber(v) ? v->valueint : dflt;
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The workbook root: the folder holding harness/. */
@@ -333,13 +328,13 @@ static cJSON *run_tests(const char *tests, const char *program, const char *filt
 
     /* An outer deadline: Criterion's per-test timeouts can be lost
      * (shared/CRITERION.md, P3), and a hung harness teaches nothing. */
-    long long deadline = now_ms() + (long long)timeout_s * 1000;
+    long long deadline = measure_now_ms() + (long long)timeout_s * 1000;
     int status = 0, timed_out = 0;
     for (;;) {
         pid_t r = waitpid(pid, &status, WNOHANG);
         if (r == pid)
             break;
-        if (now_ms() >= deadline) {
+        if (measure_now_ms() >= deadline) {
             timed_out = 1;
             kill(-pid, SIGTERM);
             poll(NULL, 0, 500);

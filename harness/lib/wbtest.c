@@ -4,7 +4,7 @@
 #define _GNU_SOURCE
 #include "wbtest.h"
 
-#include "procstat.h"
+#include "measure.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -99,9 +99,7 @@ void wb_test_fini(void)
 
 long long wb_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return measure_now_ms();
 }
 
 void wb_pause_ms(int ms)
@@ -232,7 +230,7 @@ static int poll_exit(struct wb_proc *p)
     pid_t r = wait4(p->pid, &p->status, WNOHANG, &ru);
     if (r == p->pid) {
         p->reaped = 1;
-        p->exit_cpu_ms = procstat_rusage_ms(&ru);
+        p->exit_cpu_ms = measure_rusage_ms(&ru);
         p->exit_rss_kb = ru.ru_maxrss; /* KiB on Linux */
         return 1;
     }
@@ -797,17 +795,17 @@ int wb_silent(int fd, int ms)
 
 long long wb_cpu_ms(struct wb_proc *p)
 {
-    return p->reaped ? p->exit_cpu_ms : procstat_cpu_ms(p->pid);
+    return p->reaped ? p->exit_cpu_ms : measure_cpu_ms(p->pid);
 }
 
 long wb_peak_rss_kb(struct wb_proc *p)
 {
-    return p->reaped ? p->exit_rss_kb : procstat_peak_rss_kb(p->pid);
+    return p->reaped ? p->exit_rss_kb : measure_peak_rss_kb(p->pid);
 }
 
 int wb_open_fds(struct wb_proc *p)
 {
-    return procstat_open_fds(p->pid);
+    return measure_open_fds(p->pid);
 }
 
 void wb_limit_fds(struct wb_proc *p, long n)

@@ -40,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "procstat.h"
+#include "measure.h"
 
 #define MANY 500          /* connections at once */
 #define BYTEWISE 50       /* clients sending one byte per write */
@@ -54,13 +54,6 @@ static const char *req, *expect, *hog;
 static size_t reqlen, explen, hoglen;
 static pid_t pid = -1;
 static int port, failures;
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void check(int ok, const char *fmt, ...)
 {
@@ -116,7 +109,7 @@ static size_t unescape(char *s)
 
 static long long cpu_ms(void)
 {
-    return procstat_cpu_ms(pid);
+    return measure_cpu_ms(pid);
 }
 
 /* ---- clients ------------------------------------------------------------------ */
@@ -140,7 +133,7 @@ static int wait_for(int fd, short ev, long long deadline)
 {
     struct pollfd p = { .fd = fd, .events = ev };
     for (;;) {
-        long long left = deadline - now_ms();
+        long long left = deadline - measure_now_ms();
         if (left <= 0)
             return 0;
         int r = poll(&p, 1, (int)left);
@@ -191,11 +184,11 @@ static int read_answer(int fd, long long deadline)
  * took in ms, or -1. */
 static long long ordinary(void)
 {
-    long long t0 = now_ms(), deadline = t0 + 5000;
+    long long t0 = measure_now_ms(), deadline = t0 + 5000;
     int fd = connect_nb();
     int ok = send_by(fd, req, reqlen, reqlen, deadline) == 0 && read_answer(fd, deadline) == 0;
     close(fd);
-    return ok ? now_ms() - t0 : -1;
+    return ok ? measure_now_ms() - t0 : -1;
 }
 
 /* An ordinary client is answered in time, and a second with nothing new
@@ -220,7 +213,7 @@ static void check_ordinary(const char *while_what)
 static int crowd(int n, size_t piece, long long *took)
 {
     int *fds = calloc((size_t)n, sizeof *fds), answered = 0;
-    long long t0 = now_ms(), deadline = t0 + 20000;
+    long long t0 = measure_now_ms(), deadline = t0 + 20000;
     for (int i = 0; i < n; i++)
         fds[i] = connect_nb();
     for (size_t off = 0; off < reqlen; off += piece) {
@@ -237,7 +230,7 @@ static int crowd(int n, size_t piece, long long *took)
         if (fds[i] >= 0)
             close(fds[i]);
     }
-    *took = now_ms() - t0;
+    *took = measure_now_ms() - t0;
     free(fds);
     return answered;
 }
@@ -252,11 +245,11 @@ static void start_hogs(int *fds)
         memcpy(many + j * hoglen, hog, hoglen);
     for (int i = 0; i < HOGS; i++) {
         fds[i] = connect_nb();
-        wait_for(fds[i], POLLOUT, now_ms() + 2000);
-        long long until = now_ms() + 3000;
-        while (now_ms() < until) {
+        wait_for(fds[i], POLLOUT, measure_now_ms() + 2000);
+        long long until = measure_now_ms() + 3000;
+        while (measure_now_ms() < until) {
             ssize_t w = send(fds[i], many, hoglen * k, MSG_NOSIGNAL);
-            if (w < 0 && errno == EAGAIN && !wait_for(fds[i], POLLOUT, now_ms() + 200))
+            if (w < 0 && errno == EAGAIN && !wait_for(fds[i], POLLOUT, measure_now_ms() + 200))
                 break; /* 200 ms without room: the program stopped reading */
             if (w < 0 && errno != EAGAIN && errno != EINTR)
                 break;
@@ -271,13 +264,13 @@ static void start_stalled(int *fds)
     size_t half = reqlen / 2 ? reqlen / 2 : 1;
     for (int i = 0; i < STALLED; i++) {
         fds[i] = connect_nb();
-        send_by(fds[i], req, half, half, now_ms() + 2000);
+        send_by(fds[i], req, half, half, measure_now_ms() + 2000);
     }
 }
 
 static void exhaust_fds(void)
 {
-    int before = procstat_open_fds(pid);
+    int before = measure_open_fds(pid);
     struct rlimit rl;
     if (before < 0 || prlimit(pid, RLIMIT_NOFILE, NULL, &rl) < 0) {
         check(0, "file descriptors: cannot read or set the program's limit (%s)", strerror(errno));
@@ -288,7 +281,7 @@ static void exhaust_fds(void)
     int fds[STARVED];
     for (int i = 0; i < STARVED; i++) {
         fds[i] = connect_nb();
-        send_by(fds[i], req, reqlen, reqlen, now_ms() + 1000);
+        send_by(fds[i], req, reqlen, reqlen, measure_now_ms() + 1000);
     }
     usleep(200 * 1000);
     long long c0 = cpu_ms();
@@ -300,11 +293,11 @@ static void exhaust_fds(void)
     for (int i = 0; i < STARVED; i++)
         close(fds[i]);
     prlimit(pid, RLIMIT_NOFILE, &rl, NULL);
-    long long t0 = now_ms(), t;
-    while ((t = ordinary()) < 0 && now_ms() - t0 < 5000)
+    long long t0 = measure_now_ms(), t;
+    while ((t = ordinary()) < 0 && measure_now_ms() - t0 < 5000)
         usleep(50 * 1000);
     check(t >= 0, "file descriptors back: an ordinary client was answered %lld ms after the "
-          "waiting ones left", now_ms() - t0);
+          "waiting ones left", measure_now_ms() - t0);
 }
 
 /* ---- the program --------------------------------------------------------------- */
@@ -333,7 +326,7 @@ static void start(char **argv)
     close(out[1]);
     char line[256];
     size_t have = 0;
-    long long deadline = now_ms() + 5000;
+    long long deadline = measure_now_ms() + 5000;
     while (!memchr(line, '\n', have) && have < sizeof line - 1) {
         if (!wait_for(out[0], POLLIN, deadline))
             die("no \"listening on\" line from %s within 5 s", argv[0]);
@@ -439,16 +432,16 @@ int main(int argc, char **argv)
     start_stalled(stalled2);
     for (int k = 0; k < MANY / 5; k++) {
         flying[k] = connect_nb();
-        send_by(flying[k], req, reqlen, reqlen, now_ms() + 1000);
+        send_by(flying[k], req, reqlen, reqlen, measure_now_ms() + 1000);
     }
-    long long t0 = now_ms(), cpu_before = cpu_ms();
+    long long t0 = measure_now_ms(), cpu_before = cpu_ms();
     kill(pid, SIGTERM);
     int status = 0;
     struct rusage ru;
     pid_t r;
-    while ((r = wait4(pid, &status, WNOHANG, &ru)) == 0 && now_ms() - t0 < drain + 3000)
+    while ((r = wait4(pid, &status, WNOHANG, &ru)) == 0 && measure_now_ms() - t0 < drain + 3000)
         usleep(10 * 1000);
-    long long exited = now_ms() - t0;
+    long long exited = measure_now_ms() - t0;
     if (r != pid) {
         kill(-pid, SIGKILL);
         wait4(pid, &status, 0, &ru);
@@ -458,7 +451,7 @@ int main(int argc, char **argv)
           "SIGTERM with %d requests in flight, %d clients that never read and %d halfway "
           "through a request: exit status %d after %lld ms (max %ld)", MANY / 5, HOGS, STALLED,
           WIFEXITED(status) ? WEXITSTATUS(status) : -1, exited, drain + 3000);
-    long long cpu = procstat_rusage_ms(&ru);
+    long long cpu = measure_rusage_ms(&ru);
     check(cpu - cpu_before <= 2 * SPIN_MS, "between SIGTERM and the exit: %lld ms of CPU (max "
           "%d): answering what is in flight, then waiting without spinning",
           cpu - cpu_before, 2 * SPIN_MS);

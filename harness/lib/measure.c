@@ -1,13 +1,21 @@
-/* procstat -- see procstat.h. */
+/* procstat -- see measure.h. */
 #define _GNU_SOURCE
-#include "procstat.h"
+#include "measure.h"
 
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-long long procstat_cpu_ms(pid_t pid)
+long long measure_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long measure_cpu_ms(pid_t pid)
 {
     char path[64], line[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -27,7 +35,7 @@ long long procstat_cpu_ms(pid_t pid)
     return hz > 0 ? (long long)((ut + st) * 1000ULL / (unsigned long long)hz) : -1;
 }
 
-long procstat_peak_rss_kb(pid_t pid)
+long measure_peak_rss_kb(pid_t pid)
 {
     char path[64], line[256];
     long kb = -1;
@@ -42,7 +50,7 @@ long procstat_peak_rss_kb(pid_t pid)
     return kb;
 }
 
-int procstat_open_fds(pid_t pid)
+int measure_open_fds(pid_t pid)
 {
     char path[64];
     int n = 0;
@@ -56,7 +64,7 @@ int procstat_open_fds(pid_t pid)
     return n;
 }
 
-long long procstat_rusage_ms(const struct rusage *ru)
+long long measure_rusage_ms(const struct rusage *ru)
 {
     return (long long)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000 +
            (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1000;
