@@ -1,6 +1,7 @@
 /* Stage 8: graceful shutdown on SIGTERM/SIGINT -- the wake-up pipe, a
  * drain that sends what is queued within its time and never spins -- and
  * idle clients. */
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -450,4 +451,45 @@ Test(shutdown, a_client_that_hangs_up_while_its_job_runs_costs_no_cpu)
     cr_assert(ip_finished(&r, 3000), "loop_run() did not return after loop_stop()");
     loop_free(l);
     close(b);
+}
+
+Test(shutdown, two_loops_in_one_process_serve_and_stop_on_their_own)
+{
+    /* A loop keeps everything in its struct loop -- no module globals --
+     * so one process can run several, and stopping one leaves the other
+     * serving. Freeing a loop gives back every fd it opened. */
+    struct runner r1, r2;
+    int a, b, a2, b2;
+    int fds_before = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        fds_before += fcntl(fd, F_GETFD) >= 0;
+    struct loop *l1 = job_loop(1000, &a, &b, &r1);
+    struct loop *l2 = job_loop(1000, &a2, &b2, &r2);
+    wb_send_str(NULL, a, "fast\n");
+    wb_send_str(NULL, a2, "fast\n");
+    char got[8];
+    cr_assert(eq(sz, wb_recv(a, got, 5, 2000), (size_t)5), "the first of two loops in one "
+              "process did not answer");
+    cr_assert(eq(sz, wb_recv(a2, got, 5, 2000), (size_t)5), "the second of two loops in one "
+              "process did not answer: a loop's state must live in its struct loop, not in "
+              "module globals");
+    loop_stop(l1);
+    cr_assert(ip_finished(&r1, 3000), "loop_stop() on the first loop: it did not return");
+    wb_send_str(NULL, b2, "fast\n");
+    cr_assert(eq(sz, wb_recv(b2, got, 5, 2000), (size_t)5), "after the first of two loops "
+              "stopped, the second stopped answering: loop_stop() must stop only its loop");
+    loop_stop(l2);
+    cr_assert(ip_finished(&r2, 3000), "loop_stop() on the second loop: it did not return");
+    loop_free(l1);
+    loop_free(l2);
+    close(a);
+    close(b);
+    close(a2);
+    close(b2);
+    int fds_after = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        fds_after += fcntl(fd, F_GETFD) >= 0;
+    cr_assert(eq(int, fds_after, fds_before), "two loops were created, run, stopped and freed, "
+              "and their clients closed: %d fds were open before, %d after. loop_free() must "
+              "close the wake-up pipe and every connection's socket", fds_before, fds_after);
 }
