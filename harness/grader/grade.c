@@ -548,9 +548,17 @@ static const char *chapter_title(const struct chapter *ch)
 
 /* Prints the scoreboard; details for the first failing stage when
  * details is set. only_stage > 0 limits it to that stage. */
+/* The make target that reruns what is shown: "check", or "tsan" for the
+ * results of a ThreadSanitizer run (an implementation named NAME-tsan). */
+static const char *rerun_target(const char *impl)
+{
+    size_t n = impl ? strlen(impl) : 0;
+    return n >= 5 && strcmp(impl + n - 5, "-tsan") == 0 ? "tsan" : "check";
+}
+
 static void print_board(const struct chapter *ch, const cJSON *tests,
                         int only_stage, const char *logdir, int details,
-                        int cached)
+                        int cached, const char *target)
 {
     int n = cJSON_GetArraySize(ch->stages);
     struct stage_result *res = calloc((size_t)n, sizeof *res);
@@ -638,13 +646,13 @@ static void print_board(const struct chapter *ch, const cJSON *tests,
         print_wrapped(jstr(st, "hint", "(none)"), "  ", 78, 6);
         printf("%sLesson:%s chapters/%s/README.md, section \"Stage %d\"\n", BOLD, RESET,
                ch->name, id);
-        printf("%sRerun this stage:%s make check CHAPTER=%s STAGE=%d\n", BOLD, RESET,
+        printf("%sRerun this stage:%s make %s CHAPTER=%s STAGE=%d\n", BOLD, RESET, target,
                short_name(ch), id);
         printf("%sAll output of the tests:%s %s/\n", DIM, RESET, logdir);
     } else if (details && tt > 0 && tp == tt && (only_stage || sp == n)) {
         if (only_stage)
-            printf("\n%sStage %d passes.%s Run the whole chapter: make check CHAPTER=%s\n",
-                   GREEN, only_stage, RESET, short_name(ch));
+            printf("\n%sStage %d passes.%s Run the whole chapter: make %s CHAPTER=%s\n",
+                   GREEN, only_stage, RESET, target, short_name(ch));
         else
             printf("\n%sEvery stage passes. Well done!%s Compare your code with solutions/%s/src, "
                    "then go on to the next chapter (see ROADMAP.md).\n",
@@ -833,7 +841,7 @@ static int cmd_run(struct opts *o)
             failed++;
     }
     if (!o->quiet)
-        print_board(&ch, tests, o->stage, logdir, 1, cached);
+        print_board(&ch, tests, o->stage, logdir, 1, cached, rerun_target(impl));
     if (o->synthesis && !cached)
         print_synthesis(logdir);
     cJSON_Delete(tests);
@@ -951,7 +959,7 @@ static int cmd_summary(struct opts *o)
         cJSON_AddNumberToObject(jc, "total", ct);
         cJSON_AddItemToArray(chs, jc);
         if (!json)
-            print_board(&ch, arr, 0, "", 0, 0);
+            print_board(&ch, arr, 0, "", 0, 0, "check");
         cJSON_Delete(arr);
         cJSON_Delete(state);
         cJSON_Delete(ch.manifest);

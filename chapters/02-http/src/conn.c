@@ -10,8 +10,8 @@
  * What is here to start with is the simplest service that works: one
  * request per connection, parsed again from the start after every read,
  * answered on the loop thread, the file read whole into memory, no
- * deadlines. It lets you test stages 1 to 5 against a running server.
- * Stages 5 to 8 turn it into the real thing. */
+ * deadlines. It is enough to test stages 1 to 4 against a running server;
+ * stages 5 to 8 turn it into the real thing. */
 #include "conn.h"
 
 #include <errno.h>
@@ -191,8 +191,9 @@ static int dispatch(struct loop *l, struct conn *c)
     c->paused = 1;
     h->resp.close = h->close_after;
     h->resp.head_only = h->req.method.n == 4 && memcmp(h->req.method.p, "HEAD", 4) == 0;
-    /* TODO(stage 8): when hd->may_block says this request may block, run
-     * the handler on a worker instead, so that it stalls no other client:
+    /* TODO(stage 8): when hd->may_block (it may be NULL: then nothing
+     * blocks) says this request may block, run the handler on a worker
+     * instead, so that it stalls no other client:
      * loop_submit(l, c, work, work_done), where work() calls
      * hd->serve(..., job) and stores its result and
      * loop_job_cancelled(job) in h, and work_done() -- back on the loop

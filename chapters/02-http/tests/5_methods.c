@@ -1,6 +1,7 @@
 /* Stage 5: methods and errors -- HEAD, 405 with Allow, 501 for unknown
  * methods, and a server that keeps serving after every kind of error. */
 #define _GNU_SOURCE /* memmem */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,6 +346,51 @@ Test(methods, a_handler_that_fails_gets_500_with_a_body_that_matches_its_length)
               "the 500 after a failed handler must say \"Connection: close\": %s", sent);
     cr_assert(eq(int, got, 1), "after the 500, the pipelined GET /b was answered too; a "
               "connection whose handler failed is closed after the 500. Sent: %s", sent);
+    cr_assert(eq(int, closed, 1), "after the 500 the connection must be closed");
+    buf_free(&out);
+}
+
+/* Answers with a file that cannot be read: an fd of a folder. */
+static int unreadable_serve(void *ctx, const struct http_request *req, const struct buf *body,
+                            struct response *resp, const struct loop_job *job)
+{
+    (void)ctx;
+    (void)req;
+    (void)body;
+    (void)job;
+    resp->status = 200;
+    resp->file_fd = open("/", O_RDONLY | O_CLOEXEC);
+    resp->file_off = 0;
+    resp->file_len = 10;
+    return resp->file_fd >= 0 ? 0 : -1;
+}
+
+Test(methods, a_response_that_cannot_be_built_becomes_a_500)
+{
+    /* The handler answered 200 with a file of 10 bytes, but the file
+     * cannot be read (pread() fails). Its head must not go out: a
+     * Content-Length of 10 with no body behind it would leave the client
+     * waiting. Take back what was queued and answer 500 instead. */
+    static const char raw[] = "GET /a HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    struct http_handler h = { NULL, unreadable_serve, NULL };
+    struct buf out;
+    int got, status[2], closed;
+    buf_init(&out);
+    ht_feed_service(&h, raw, sizeof raw - 1, sizeof raw - 1, &got, status, 2, &out, &closed);
+    const char *sent = ht_esc(out.data ? out.data : "", out.len, 600);
+    cr_assert(eq(int, got, 1), "a response whose file cannot be read: expected exactly one "
+              "complete response (a 500); the connection sent: %s", sent);
+    cr_assert(eq(int, status[0], 500), "the handler's file could not be read, so its 200 cannot "
+              "be sent (queue_response() returns -1): take back what it queued (c->out.len = "
+              "mark) and answer 500 with \"Connection: close\". The connection sent: %s", sent);
+    const char *end = memmem(out.data, out.len, "\r\n\r\n", 4);
+    cr_assert(end != NULL, "no complete head in what was sent: %s", sent);
+    size_t head = (size_t)(end - out.data) + 4;
+    char *cl = memmem(out.data, head, "Content-Length: ", 16);
+    long length = cl ? strtol(cl + 16, NULL, 10) : -1;
+    cr_assert(cl && (size_t)length == out.len - head,
+              "the 500's Content-Length is %ld but %zu bytes follow its head: %s", length,
+              out.len - head, sent);
     cr_assert(eq(int, closed, 1), "after the 500 the connection must be closed");
     buf_free(&out);
 }

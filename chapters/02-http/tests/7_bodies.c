@@ -548,8 +548,9 @@ Test(bodies, the_request_after_a_body_on_the_same_connection_is_answered)
 
 Test(bodies, expect_100_continue_gets_100_before_the_body)
 {
-    /* curl sends "Expect: 100-continue" for bodies over 1 KiB and waits up
-     * to a second for the interim 100 response before it sends the body. */
+    /* curl sends "Expect: 100-continue" before a large body (over 1 MiB in
+     * curl 7.88; older versions from 1 KiB) and waits up to a second for
+     * the interim 100 response before it sends the body. */
     const char *head = "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n"
                        "Expect: 100-continue\r\n\r\n";
     const char *interim = "HTTP/1.1 100 Continue\r\n\r\n";
