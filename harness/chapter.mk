@@ -3,9 +3,9 @@
 # A chapter's Makefile names its program and modules, then includes this:
 #
 #   PROGRAM := netd                 # the program the tests start
-#   MODULES := buf net server       # src/*.c but main.c: linked into the tests too
+#   MODULES := buf net loop echo    # src/*.c but main.c: linked into the tests too
 #   PKGS    :=                      # pkg-config names the program links (libcjson ...)
-#   USES    :=                      # earlier layers: 01-sockets/net 01-sockets/buf
+#   USES    :=                      # earlier layers: 01-sockets/net 01-sockets/loop
 #   include ../../harness/chapter.mk
 #
 # Variables a learner (or the top-level Makefile) may set:

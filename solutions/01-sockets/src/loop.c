@@ -769,7 +769,7 @@ int loop_run_udp(struct loop *l, int fd, loop_datagram_fn fn, void *ctx)
         socklen_t fromlen = sizeof from;
         ssize_t n = recvfrom(fd, req, LOOP_DGRAM_MAX, 0, (struct sockaddr *)&from, &fromlen);
         if (n < 0)
-            continue; /* EAGAIN, EINTR, or an ICMP error from an old peer */
+            continue; /* EAGAIN or EINTR: wait for the next one */
         int r = fn(ctx, req, (size_t)n, reply, LOOP_DGRAM_MAX);
         if (r > 0) {
             /* UDP has no send-all: a datagram goes out whole or not at
