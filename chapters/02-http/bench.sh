@@ -3,13 +3,17 @@
 # the reference, and nginx when it is installed, on the same files, each
 # pinned to one CPU core (one nginx worker, one core for httpd's threads),
 # with wrk on another core. Keep-alive, a small file and a 1 MiB file.
+# The servers take turns, BENCH_ROUNDS rounds, and the median of each is
+# shown: a virtual machine's speed drifts by 10-20% from one run to the
+# next, and a single run of each, one after the other, compares the drift.
 # It prints the numbers and the ratios; it never fails on a slow result.
 #
-#   BENCH_TIME=5 BENCH_CONNS=50 make bench CHAPTER=http
+#   BENCH_TIME=3 BENCH_ROUNDS=3 BENCH_CONNS=50 make bench CHAPTER=http
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-time_s=${BENCH_TIME:-5}
+time_s=${BENCH_TIME:-3}
+rounds=${BENCH_ROUNDS:-3}
 conns=${BENCH_CONNS:-50}
 
 if ! command -v wrk >/dev/null 2>&1; then
@@ -63,14 +67,13 @@ learner=$(make --no-print-directory -s -C "$here" print-program SAN=0 2>/dev/nul
   { echo "your server does not build: make check CHAPTER=http shows why"; learner=""; }
 reference=$(make --no-print-directory -s -C "$here" print-program IMPL=solution SAN=0) || exit 1
 
-results=""
+# Start every server once; then they take turns.
+servers=""
 for who in reference learner; do
   bin=$(eval echo "\$$who")
   [ -n "$bin" ] || continue
   port=$(start "$who" $pin_server "$bin" --root "$work/www" --port 0 --max-clients 256) || continue
-  small=$(rps "$port" /index.html); big=$(rps "$port" /big.bin)
-  results="$results$who ${small:-0} ${big:-0}
-"
+  servers="$servers $who:$port"
 done
 
 if command -v nginx >/dev/null 2>&1; then
@@ -90,15 +93,36 @@ CONF
   $pin_server nginx -c "$work/nginx.conf" -p "$work" 2>/dev/null &
   echo $! >> "$work/pids"
   i=0; until wrk -t1 -c1 -d1s "http://127.0.0.1:$nport/index.html" >/dev/null 2>&1 || [ $i -gt 20 ]; do i=$((i+1)); sleep 0.1; done
-  small=$(rps "$nport" /index.html); big=$(rps "$nport" /big.bin)
-  results="${results}nginx ${small:-0} ${big:-0}
-"
+  servers="$servers nginx:$nport"
 else
   echo "(nginx is not installed: apt-get install nginx-light to compare with it)"
 fi
 
+r=1
+while [ $r -le "$rounds" ]; do
+  echo "round $r of $rounds ..."
+  for s in $servers; do
+    who=${s%%:*} port=${s#*:}
+    rps "$port" /index.html >> "$work/$who.small"
+    rps "$port" /big.bin >> "$work/$who.big"
+  done
+  r=$((r + 1))
+done
+
+# median FILE: the middle of the numbers in it; "errors" when a run had some
+median() {
+  grep -q errors "$1" && { echo "$(sed 's/(errors)//' "$1" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')(errors)"; return; }
+  sort -n "$1" | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'
+}
+results=""
+for s in $servers; do
+  who=${s%%:*}
+  results="$results$who $(median "$work/$who.small") $(median "$work/$who.big")
+"
+done
+
 echo
-echo "wrk: 1 thread, $conns keep-alive connections, ${time_s}s per run${pin_server:+; servers pinned to core 0, wrk to core 1}"
+echo "wrk: 1 thread, $conns keep-alive connections, ${time_s}s per run, median of $rounds rounds${pin_server:+; servers pinned to core 0, wrk to core 1}"
 printf '%-10s %14s %14s\n' server "small req/s" "1MiB req/s"
 echo "$results" | while read -r who s b; do [ -n "$who" ] && printf '%-10s %14s %14s\n' "$who" "$s" "$b"; done
 ref_s=$(echo "$results" | awk '$1=="reference"{print $2+0}')

@@ -101,17 +101,20 @@ int http_scan_head(struct http_scan *s, const char *buf, size_t len)
      *    at s->line (without its "\r\n" it is n bytes long);
      *  - before the request line: an empty line is skipped (s->skip, and
      *    s->line, move past it; s->skip >= HTTP_MAX_REQUEST_LINE: -400);
-     *    the first other line is the request line: check it once with
-     *    http_parse_request_line(buf + s->skip, ...) and return its error;
-     *  - after it: an empty line ends the head -- return its end; a field
+     *    the first other line is the request line: remember where it
+     *    ended (s->line_end);
+     *  - after it: an empty line ends the head -- return its end (the
+     *    caller's http_parse_request() checks everything then); a field
      *    line longer than HTTP_MAX_HEADER_LINE, or more than
-     *    HTTP_MAX_HEADERS of them: -431;
-     *  - no '\n' left: s->pos = len. Then, if the request line has not
-     *    ended, check what there is of it with http_parse_request_line()
-     *    when it has doubled since the last check (s->checked), or passed
-     *    HTTP_MAX_REQUEST_LINE -- its error, if any, is the answer. An
-     *    unfinished field line over HTTP_MAX_HEADER_LINE, or len >=
-     *    HTTP_MAX_HEAD: -431. Else HTTP_INCOMPLETE. */
+     *    HTTP_MAX_HEADERS of them: -431 (unless the request line is
+     *    wrong: its error first);
+     *  - no end yet (s->pos = len): check the request line with
+     *    http_parse_request_line(buf + s->skip, ...) -- once when it has
+     *    ended, and while it has not, each time it has doubled in length
+     *    since the last check (s->checked) or passed HTTP_MAX_REQUEST_LINE:
+     *    its error, if any, is the answer. An unfinished field line over
+     *    HTTP_MAX_HEADER_LINE, or len >= HTTP_MAX_HEAD: -431. Else
+     *    HTTP_INCOMPLETE. */
     (void)s;
     (void)buf;
     (void)len;

@@ -242,10 +242,20 @@ void http_scan_init(struct http_scan *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Checks the first n bytes of the request line -- all of it, or as far as
+ * it came --, once for each length. Returns its error, or 0. */
+static int scan_check_line(struct http_scan *s, const char *buf, size_t n)
+{
+    struct http_request req; /* the slices are thrown away */
+    if (n == 0 || n == s->checked)
+        return 0;
+    s->checked = n;
+    int r = http_parse_request_line(buf + s->skip, n, &req);
+    return r < 0 ? r : 0;
+}
+
 int http_scan_head(struct http_scan *s, const char *buf, size_t len)
 {
-    struct http_request req; /* the request line's slices; thrown away */
-
     while (s->pos < len) {
         const char *nl = memchr(buf + s->pos, '\n', len - s->pos);
         if (!nl) {
@@ -257,7 +267,7 @@ int http_scan_head(struct http_scan *s, const char *buf, size_t len)
         if (n > 0 && buf[end - 2] == '\r')
             n--;
         s->pos = end;
-        if (!s->in_fields) {
+        if (!s->line_end) {
             if (n == 0 && s->line == s->skip) {
                 /* an empty line before the request line: skip it */
                 s->skip = s->line = end;
@@ -265,36 +275,29 @@ int http_scan_head(struct http_scan *s, const char *buf, size_t len)
                     return -400;
                 continue;
             }
-            int r = http_parse_request_line(buf + s->skip, end - s->skip, &req);
-            if (r < 0)
-                return r;
-            if (r == HTTP_INCOMPLETE)
-                return -400; /* cannot be: the line has ended */
-            s->in_fields = 1;
-            s->line = end;
+            s->line_end = s->line = end; /* checked below, unless the head is all here */
             continue;
         }
         if (n == 0)
-            return (int)end; /* the empty line: the head is complete */
-        if (n > HTTP_MAX_HEADER_LINE || ++s->fields > HTTP_MAX_HEADERS)
-            return -431;
+            return (int)end; /* the empty line: http_parse_request() checks the rest */
+        if (n > HTTP_MAX_HEADER_LINE || ++s->fields > HTTP_MAX_HEADERS) {
+            int r = scan_check_line(s, buf, s->line_end - s->skip);
+            return r < 0 ? r : -431;
+        }
         s->line = end;
     }
 
-    /* No end yet: is what is there already too long, or garbage? */
+    /* No end yet: is what is there already wrong, or too long? */
     size_t open = len - s->line; /* the unfinished line */
-    if (!s->in_fields) {
-        /* Check the unfinished request line when it has doubled since the
-         * last check: garbage is found early, at linear cost. */
-        if (open > 0 && (open >= 2 * s->checked || open > HTTP_MAX_REQUEST_LINE)) {
-            s->checked = open;
-            int r = http_parse_request_line(buf + s->skip, open, &req);
-            if (r < 0)
-                return r;
-        }
-    } else if (open > HTTP_MAX_HEADER_LINE) {
+    int r = 0;
+    if (s->line_end)
+        r = scan_check_line(s, buf, s->line_end - s->skip); /* once: it has ended */
+    else if (open > 0 && (open >= 2 * s->checked || open > HTTP_MAX_REQUEST_LINE))
+        r = scan_check_line(s, buf, open); /* each time it doubled: linear */
+    if (r < 0)
+        return r;
+    if (s->line_end && open > HTTP_MAX_HEADER_LINE)
         return -431;
-    }
     if (len >= HTTP_MAX_HEAD)
         return -431;
     return HTTP_INCOMPLETE;

@@ -106,9 +106,8 @@ struct http_scan {
     size_t skip;      /* empty lines before the request line (RFC 9112 2.2) */
     size_t line;      /* where the line being read starts */
     size_t fields;    /* header field lines seen */
-    size_t checked;   /* length of the unfinished request line when it was
-                         last checked */
-    int in_fields;    /* 1 once the request line has ended */
+    size_t checked;   /* length of the request line when it was last checked */
+    size_t line_end;  /* where the request line ended; 0 while it has not */
 };
 
 /* Prepares s for a new request. */
@@ -120,12 +119,13 @@ void http_scan_init(struct http_scan *s);
  * unfinished request line: each time it doubled), so a head that arrives
  * one byte at a time costs linear work, not quadratic.
  * Returns the length of the head, empty line included (> 0), once it is
- * there -- then parse it with http_parse_request(); HTTP_INCOMPLETE while
- * it is not; or minus a status when it can never become valid: the
- * request line's own errors (http_parse_request_line(): -400, -414,
- * -505, found as soon as the line ends, and garbage even before), -431
- * for a field line longer than HTTP_MAX_HEADER_LINE, more than
- * HTTP_MAX_HEADERS fields, or HTTP_MAX_HEAD bytes without an end. */
+ * there -- then parse it with http_parse_request(), which checks it all;
+ * HTTP_INCOMPLETE while it is not; or minus a status when it can never
+ * become valid: the request line's own errors (http_parse_request_line():
+ * -400, -414, -505, found when the head is not complete yet, even before
+ * the line ends), -431 for a field line longer than HTTP_MAX_HEADER_LINE,
+ * more than HTTP_MAX_HEADERS fields, or HTTP_MAX_HEAD bytes without an
+ * end. */
 int http_scan_head(struct http_scan *s, const char *buf, size_t len);
 
 /* The value of the first header field called name (any case), or NULL. */
