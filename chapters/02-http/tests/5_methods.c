@@ -298,6 +298,40 @@ Test(methods, the_server_keeps_serving_after_every_kind_of_error)
 
 /* ---- a handler that fails ------------------------------------------------------ */
 
+/* What http_service sent for raw when h answers, which must be exactly
+ * one complete 500 -- its Content-Length the length of what follows its
+ * head, with "Connection: close" -- and then the close. why says what went
+ * wrong, for the messages. */
+static void expect_one_500(const struct http_handler *h, const char *raw, size_t len,
+                           const char *why)
+{
+    struct buf out;
+    int got, status[2], closed;
+    buf_init(&out);
+    ht_feed_service(h, raw, len, len, &got, status, 2, &out, &closed);
+    const char *sent = ht_esc(out.data ? out.data : "", out.len, 600);
+    cr_assert(ge(int, got, 1), "%s, and the connection sent no complete response: %s", why, sent);
+    cr_assert(eq(int, status[0], 500), "%s: the client must get 500 Internal Server Error, not "
+              "the half-built answer. The connection sent: %s", why, sent);
+    const char *end = memmem(out.data, out.len, "\r\n\r\n", 4);
+    cr_assert(end != NULL, "no complete head in what was sent: %s", sent);
+    size_t head = (size_t)(end - out.data) + 4;
+    char *cl = memmem(out.data, head, "Content-Length: ", 16);
+    long length = cl ? strtol(cl + 16, NULL, 10) : -1;
+    size_t rest = out.len - head;
+    cr_assert(cl && (size_t)length == rest,
+              "%s: the 500's Content-Length is %ld but %zu bytes follow its head: the client "
+              "would read the rest as the next response (or wait forever). Build the error "
+              "response afresh (response_free, response_init, response_error) -- nothing of the "
+              "failed one may go out. Sent: %s", why, length, rest, sent);
+    cr_assert(memmem(out.data, head, "Connection: close\r\n", 19) != NULL,
+              "%s: the 500 must say \"Connection: close\": %s", why, sent);
+    cr_assert(eq(int, got, 1), "%s: after the 500, a pipelined request was answered too; the "
+              "connection is closed after the 500. Sent: %s", why, sent);
+    cr_assert(eq(int, closed, 1), "%s: after the 500 the connection must be closed", why);
+    buf_free(&out);
+}
+
 /* Starts an answer, then runs out of memory (as far as anyone can tell). */
 static int failing_serve(void *ctx, const struct http_request *req, const struct buf *body,
                          struct response *resp, const struct loop_job *job)
@@ -315,39 +349,15 @@ static int failing_serve(void *ctx, const struct http_request *req, const struct
 Test(methods, a_handler_that_fails_gets_500_with_a_body_that_matches_its_length)
 {
     /* Two pipelined requests; the handler fails on the first. The client
-     * must get one complete 500 -- its Content-Length exactly the body's
-     * length, never the half-built 200 -- and then the end of the
-     * connection: its state after a failure is not to be trusted. */
+     * must get one complete 500 -- never the half-built 200 -- and then
+     * the end of the connection: its state after a failure is not to be
+     * trusted. */
     static const char raw[] = "GET /a HTTP/1.1\r\nHost: localhost\r\n\r\n"
                               "GET /b HTTP/1.1\r\nHost: localhost\r\n\r\n";
     struct http_handler h = { NULL, failing_serve, NULL };
-    struct buf out;
-    int got, status[2], closed;
-    buf_init(&out);
-    ht_feed_service(&h, raw, sizeof raw - 1, sizeof raw - 1, &got, status, 2, &out, &closed);
-    const char *sent = ht_esc(out.data ? out.data : "", out.len, 600);
-    cr_assert(ge(int, got, 1), "the handler returned -1 for GET /a, and the connection sent no "
-              "complete response: %s", sent);
-    cr_assert(eq(int, status[0], 500), "the handler returned -1 (it could not answer) after "
-              "filling part of the response; the client must get 500 Internal Server Error, not "
-              "the half-built answer. The connection sent: %s", sent);
-    const char *end = memmem(out.data, out.len, "\r\n\r\n", 4);
-    cr_assert(end != NULL, "no complete head in what was sent: %s", sent);
-    size_t head = (size_t)(end - out.data) + 4;
-    char *cl = memmem(out.data, head, "Content-Length: ", 16);
-    long length = cl ? strtol(cl + 16, NULL, 10) : -1;
-    size_t rest = out.len - head;
-    cr_assert(cl && (size_t)length == rest,
-              "the 500's Content-Length is %ld but %zu bytes follow its head: the client would "
-              "read the rest as the next response (or wait forever). Build the error response "
-              "afresh (response_free, response_init, response_error) -- nothing of the failed "
-              "one may go out. Sent: %s", length, rest, sent);
-    cr_assert(memmem(out.data, head, "Connection: close\r\n", 19) != NULL,
-              "the 500 after a failed handler must say \"Connection: close\": %s", sent);
-    cr_assert(eq(int, got, 1), "after the 500, the pipelined GET /b was answered too; a "
-              "connection whose handler failed is closed after the 500. Sent: %s", sent);
-    cr_assert(eq(int, closed, 1), "after the 500 the connection must be closed");
-    buf_free(&out);
+    expect_one_500(&h, raw, sizeof raw - 1,
+                   "the handler returned -1 for GET /a (it could not answer) after filling part "
+                   "of the response");
 }
 
 /* Answers with a file that cannot be read: an fd of a folder. */
@@ -370,27 +380,11 @@ Test(methods, a_response_that_cannot_be_built_becomes_a_500)
     /* The handler answered 200 with a file of 10 bytes, but the file
      * cannot be read (pread() fails). Its head must not go out: a
      * Content-Length of 10 with no body behind it would leave the client
-     * waiting. Take back what was queued and answer 500 instead. */
+     * waiting. Take back what was queued (c->out.len = mark) and answer
+     * 500 instead. */
     static const char raw[] = "GET /a HTTP/1.1\r\nHost: localhost\r\n\r\n";
     struct http_handler h = { NULL, unreadable_serve, NULL };
-    struct buf out;
-    int got, status[2], closed;
-    buf_init(&out);
-    ht_feed_service(&h, raw, sizeof raw - 1, sizeof raw - 1, &got, status, 2, &out, &closed);
-    const char *sent = ht_esc(out.data ? out.data : "", out.len, 600);
-    cr_assert(eq(int, got, 1), "a response whose file cannot be read: expected exactly one "
-              "complete response (a 500); the connection sent: %s", sent);
-    cr_assert(eq(int, status[0], 500), "the handler's file could not be read, so its 200 cannot "
-              "be sent (queue_response() returns -1): take back what it queued (c->out.len = "
-              "mark) and answer 500 with \"Connection: close\". The connection sent: %s", sent);
-    const char *end = memmem(out.data, out.len, "\r\n\r\n", 4);
-    cr_assert(end != NULL, "no complete head in what was sent: %s", sent);
-    size_t head = (size_t)(end - out.data) + 4;
-    char *cl = memmem(out.data, head, "Content-Length: ", 16);
-    long length = cl ? strtol(cl + 16, NULL, 10) : -1;
-    cr_assert(cl && (size_t)length == out.len - head,
-              "the 500's Content-Length is %ld but %zu bytes follow its head: %s", length,
-              out.len - head, sent);
-    cr_assert(eq(int, closed, 1), "after the 500 the connection must be closed");
-    buf_free(&out);
+    expect_one_500(&h, raw, sizeof raw - 1,
+                   "the handler's 200 names a file that cannot be read, so it cannot be sent "
+                   "(queue_response() returns -1)");
 }
