@@ -94,8 +94,9 @@ vpath %.c $(SRCDIRS)
 
 all: $(PROGRAM_BIN) $(TESTS_BIN) $(if $(filter learner,$(IMPL)),$(CURDIR)/compile_commands.json)
 
-# The program never links Criterion: a child of a test worker that does
-# aborts at start-up (shared/CRITERION.md, P1).
+# The program never links Criterion: Criterion's workers set BXFI_MAP in
+# the environment, and a program linked with libcriterion that inherits it
+# aborts at start-up, printing nothing.
 $(PROGRAM_BIN): $(BUILD)/main.o $(APP_OBJS)
 	$(CC) $(LDFLAGS_ALL) $^ $(PKG_LIBS) -o $@
 

@@ -326,8 +326,9 @@ static cJSON *run_tests(const char *tests, const char *program, const char *filt
     }
     setpgid(pid, pid);
 
-    /* An outer deadline: Criterion's per-test timeouts can be lost
-     * (shared/CRITERION.md, P3), and a hung harness teaches nothing. */
+    /* An outer deadline: Criterion's per-test timeouts can be lost (its
+     * BoxFort sandbox drops deadlines when tests with different timeouts
+     * run in parallel), and a hung harness teaches nothing. */
     long long deadline = measure_now_ms() + (long long)timeout_s * 1000;
     int status = 0, timed_out = 0;
     for (;;) {

@@ -1,7 +1,7 @@
 /* report -- writes the test results as valid JSON for the grader.
  *
  * Criterion's own --json output is not valid JSON when a message holds a
- * quote or a backslash (shared/CRITERION.md, P2), so this report hook
+ * quote, a backslash or a tab (it does not escape them), so this report hook
  * builds the file with cJSON instead. It runs in the runner process after
  * all tests, and writes to $CR_REPORT when that is set. */
 #include <criterion/criterion.h>

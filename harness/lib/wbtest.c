@@ -1,6 +1,7 @@
-/* wbtest -- see wbtest.h. The process handling follows shared/CRITERION.md
- * section 7: own process group, PR_SET_PDEATHSIG where there is one, and a
- * watchdog that kills the group when the test process goes away. */
+/* wbtest -- see wbtest.h. The program under test runs in its own process
+ * group, with PR_SET_PDEATHSIG where there is one, and a watchdog process
+ * kills the group when the test process goes away -- also after a crash or
+ * a timeout, when Criterion runs no teardown. */
 #define _GNU_SOURCE
 #include "wbtest.h"
 
@@ -445,7 +446,9 @@ struct wb_proc *wb_try_start(char *why, size_t whylen, const char *const *args)
             dup2(devnull, STDIN_FILENO);
         for (int fd = 3; fd < 1024; fd++)
             close(fd);
-        unsetenv("BXFI_MAP"); /* see shared/CRITERION.md, pitfall P1 */
+        /* Criterion's worker marker: a program linked with libcriterion
+         * that inherits it aborts at start-up. */
+        unsetenv("BXFI_MAP");
         execv(argv[0], (char *const *)argv);
         fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);

@@ -30,9 +30,9 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
-/* One timeout for every test in a binary: Criterion drops deadlines when
- * tests with different timeouts run in parallel (see shared/CRITERION.md,
- * P3). Seconds. */
+/* One timeout for every test in a binary: Criterion (its BoxFort sandbox)
+ * drops deadlines when tests with different timeouts run in parallel.
+ * Seconds. */
 #ifndef WB_TIMEOUT
 #define WB_TIMEOUT 10
 #endif
