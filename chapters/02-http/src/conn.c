@@ -85,6 +85,18 @@ static void request_reset(struct http_conn *h)
     h->file_left = 0;
 }
 
+/* Throws away the response being built and makes h->resp a fresh error
+ * response with the given status that closes the connection: after a
+ * failure, nothing of the failed one may go out. Returns 0, or -1 when
+ * memory ran out. */
+static int error_response(struct http_conn *h, int status)
+{
+    response_free(&h->resp);
+    response_init(&h->resp);
+    h->resp.close = h->close_after = 1;
+    return response_error(&h->resp, status);
+}
+
 /* ---- writing ------------------------------------------------------------------ */
 
 /* Queues h->resp: the head, then the body. Returns 0, -1 when the
@@ -149,8 +161,9 @@ static int start_response(struct loop *l, struct conn *c)
         return 0;
     /* TODO(stage 5): when the response could not be built (rc == -1),
      * nothing of it was sent: take back what it queued (c->out.len =
-     * mark), and answer 500 instead, closing after it -- never a head
-     * whose Content-Length its body does not match. */
+     * mark), and answer 500 instead (error_response(h, 500), then queue
+     * that -- once: if it fails too, LOOP_CLOSE). Never a head whose
+     * Content-Length its body does not match. */
     (void)mark;
     return LOOP_CLOSE;
 }
@@ -161,10 +174,7 @@ static int fail(struct loop *l, struct conn *c, int status)
 {
     struct http_conn *h = c->data;
     buf_consume(&c->in, c->in.len);
-    response_free(&h->resp);
-    response_init(&h->resp);
-    h->resp.close = h->close_after = 1;
-    if (response_error(&h->resp, status) < 0)
+    if (error_response(h, status) < 0)
         return LOOP_CLOSE;
     return start_response(l, c);
 }
@@ -175,9 +185,9 @@ static int fail(struct loop *l, struct conn *c, int status)
 static int finish_work(struct loop *l, struct conn *c)
 {
     /* TODO(stage 5): when the handler returned -1 (h->rc < 0), its
-     * response is half-built: throw it away (response_free, response_init)
-     * and answer 500 with "Connection: close" instead -- 503 when the job
-     * was cancelled (h->cancelled, stage 8). */
+     * response is half-built: throw it away and answer 500 instead --
+     * error_response(h, 500) -- or 503 when the job was cancelled
+     * (h->cancelled, stage 8). */
     return start_response(l, c);
 }
 

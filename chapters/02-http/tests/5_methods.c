@@ -322,7 +322,7 @@ static void expect_one_500(const struct http_handler *h, const char *raw, size_t
     cr_assert(cl && (size_t)length == rest,
               "%s: the 500's Content-Length is %ld but %zu bytes follow its head: the client "
               "would read the rest as the next response (or wait forever). Build the error "
-              "response afresh (response_free, response_init, response_error) -- nothing of the "
+              "response afresh (error_response(h, 500) in conn.c) -- nothing of the "
               "failed one may go out. Sent: %s", why, length, rest, sent);
     cr_assert(memmem(out.data, head, "Connection: close\r\n", 19) != NULL,
               "%s: the 500 must say \"Connection: close\": %s", why, sent);

@@ -84,6 +84,18 @@ static void request_reset(struct http_conn *h)
     h->file_left = 0;
 }
 
+/* Throws away the response being built and makes h->resp a fresh error
+ * response with the given status that closes the connection: after a
+ * failure, nothing of the failed one may go out. Returns 0, or -1 when
+ * memory ran out. */
+static int error_response(struct http_conn *h, int status)
+{
+    response_free(&h->resp);
+    response_init(&h->resp);
+    h->resp.close = h->close_after = 1;
+    return response_error(&h->resp, status);
+}
+
 /* ---- writing ------------------------------------------------------------------ */
 
 /* Reads the next piece of the file being sent and queues it. Returns 0;
@@ -160,10 +172,7 @@ static int start_response(struct loop *l, struct conn *c)
             close(h->file_fd);
         h->file_fd = -1;
         h->file_left = 0;
-        response_free(r);
-        response_init(r);
-        r->close = h->close_after = 1;
-        if (response_error(r, 500) < 0)
+        if (error_response(h, 500) < 0)
             return LOOP_CLOSE;
     }
     return LOOP_CLOSE;
@@ -175,10 +184,7 @@ static int fail(struct loop *l, struct conn *c, int status)
 {
     struct http_conn *h = c->data;
     buf_consume(&c->in, c->in.len);
-    response_free(&h->resp);
-    response_init(&h->resp);
-    h->resp.close = h->close_after = 1;
-    if (response_error(&h->resp, status) < 0)
+    if (error_response(h, status) < 0)
         return LOOP_CLOSE;
     return start_response(l, c);
 }
@@ -189,13 +195,8 @@ static int fail(struct loop *l, struct conn *c, int status)
 static int finish_work(struct loop *l, struct conn *c)
 {
     struct http_conn *h = c->data;
-    if (h->rc < 0) {
-        response_free(&h->resp);
-        response_init(&h->resp);
-        h->resp.close = h->close_after = 1;
-        if (response_error(&h->resp, h->cancelled ? 503 : 500) < 0)
-            return LOOP_CLOSE;
-    }
+    if (h->rc < 0 && error_response(h, h->cancelled ? 503 : 500) < 0)
+        return LOOP_CLOSE;
     return start_response(l, c);
 }
 
