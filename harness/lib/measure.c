@@ -3,6 +3,7 @@
 #include "measure.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -62,6 +63,25 @@ int measure_open_fds(pid_t pid)
         n += e->d_name[0] != '.';
     closedir(d);
     return n;
+}
+
+int measure_set_fd_limit(pid_t pid, long n, long *old)
+{
+#ifdef __linux__
+    struct rlimit rl;
+    if (prlimit(pid, RLIMIT_NOFILE, NULL, &rl) < 0)
+        return -1;
+    if (old)
+        *old = (long)rl.rlim_cur;
+    rl.rlim_cur = (rlim_t)n;
+    return prlimit(pid, RLIMIT_NOFILE, &rl, NULL);
+#else
+    (void)pid;
+    (void)n;
+    (void)old;
+    errno = ENOSYS;
+    return -1;
+#endif
 }
 
 long long measure_rusage_ms(const struct rusage *ru)

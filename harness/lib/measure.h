@@ -21,6 +21,11 @@ long measure_peak_rss_kb(pid_t pid);
 /* How many file descriptors pid has open. */
 int measure_open_fds(pid_t pid);
 
+/* Sets pid's soft limit on open files (RLIMIT_NOFILE) to n, as `ulimit -n`
+ * would have, and stores the limit it had in *old when old is not NULL.
+ * Returns 0, or -1 with errno set. */
+int measure_set_fd_limit(pid_t pid, long n, long *old);
+
 /* The CPU time in ru (from wait4()), user + system, in ms. */
 long long measure_rusage_ms(const struct rusage *ru);
 

@@ -813,20 +813,9 @@ int wb_open_fds(struct wb_proc *p)
 
 void wb_limit_fds(struct wb_proc *p, long n)
 {
-#ifdef __linux__
-    struct rlimit rl;
-    if (prlimit(p->pid, RLIMIT_NOFILE, NULL, &rl) == 0) {
-        rl.rlim_cur = (rlim_t)n;
-        if (prlimit(p->pid, RLIMIT_NOFILE, &rl, NULL) == 0)
-            return;
-    }
-    cr_fatal("test setup: cannot lower the program's open-file limit (prlimit): %s",
-             strerror(errno));
-#else
-    (void)p;
-    (void)n;
-    cr_fatal("test setup: lowering another program's open-file limit needs Linux");
-#endif
+    if (measure_set_fd_limit(p->pid, n, NULL) < 0)
+        cr_fatal("test setup: cannot lower the program's open-file limit (prlimit): %s",
+                 strerror(errno));
 }
 
 /* ---- assertions --------------------------------------------------------- */

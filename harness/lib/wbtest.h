@@ -111,6 +111,10 @@ const char *wb_describe(struct wb_proc *p);
 /* The program's stderr so far (the last cap-1 bytes), NUL-terminated. */
 const char *wb_stderr_tail(struct wb_proc *p, size_t cap);
 
+/* CPU time a program that waits may use in a second: a loop that spins
+ * uses all of it (1000 ms), one that sleeps in poll() almost nothing. */
+#define WB_SPIN_MS 250
+
 /* What the program costs, read from /proc (Linux). Each returns -1 where
  * it cannot tell (another system, or the program is gone). */
 

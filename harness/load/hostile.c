@@ -271,13 +271,11 @@ static void start_stalled(int *fds)
 static void exhaust_fds(void)
 {
     int before = measure_open_fds(pid);
-    struct rlimit rl;
-    if (before < 0 || prlimit(pid, RLIMIT_NOFILE, NULL, &rl) < 0) {
+    long old;
+    if (before < 0 || measure_set_fd_limit(pid, before + 8, &old) < 0) {
         check(0, "file descriptors: cannot read or set the program's limit (%s)", strerror(errno));
         return;
     }
-    struct rlimit low = { (rlim_t)before + 8, rl.rlim_max };
-    prlimit(pid, RLIMIT_NOFILE, &low, NULL);
     int fds[STARVED];
     for (int i = 0; i < STARVED; i++) {
         fds[i] = connect_nb();
@@ -292,7 +290,7 @@ static void exhaust_fds(void)
           "cost %lld ms of CPU (max %d)", before, STARVED, used, SPIN_MS);
     for (int i = 0; i < STARVED; i++)
         close(fds[i]);
-    prlimit(pid, RLIMIT_NOFILE, &rl, NULL);
+    measure_set_fd_limit(pid, old, NULL);
     long long t0 = measure_now_ms(), t;
     while ((t = ordinary()) < 0 && measure_now_ms() - t0 < 5000)
         usleep(50 * 1000);

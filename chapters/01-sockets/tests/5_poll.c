@@ -18,7 +18,7 @@ WB_SUITE(poll);
 
 /* CPU time a waiting program may use in a second: a loop that spins uses
  * all of it (1000 ms), one that sleeps in poll() almost nothing. */
-#define SPIN_MS 250
+#define WB_SPIN_MS 250
 
 Test(poll, net_set_nonblocking_makes_reads_return_eagain)
 {
@@ -193,12 +193,12 @@ Test(poll, running_out_of_file_descriptors_does_not_spin_and_recovers)
     long long cpu0 = wb_cpu_ms(p);
     wb_pause_ms(1000); /* the subject: what the server does while it cannot accept */
     long long cpu = wb_cpu_ms(p) - cpu0;
-    cr_assert(cpu < SPIN_MS,
+    cr_assert(cpu < WB_SPIN_MS,
               "the server had room for 2 more open files and 6 clients connected: 4 wait in "
               "the backlog, and accept() fails with EMFILE (\"Too many open files\"). In the "
               "next second it used %lld ms of CPU (at most %d expected): its loop spins on a "
               "listener it cannot serve. On EMFILE, stop polling the listening socket until "
-              "a connection closes (or a while has passed)\n%s", cpu, SPIN_MS, wb_describe(p));
+              "a connection closes (or a while has passed)\n%s", cpu, WB_SPIN_MS, wb_describe(p));
     close(fds[0]);
     close(fds[1]);
     wb_send_str(p, fds[2], "back\n");

@@ -22,7 +22,7 @@ WB_SUITE(shutdown);
 
 /* CPU time a waiting program may use in a second: a loop that spins uses
  * all of it (1000 ms), one that sleeps in poll() almost nothing. */
-#define SPIN_MS 250
+#define WB_SPIN_MS 250
 
 static void expect_clean_exit(struct wb_proc *p, const char *what)
 {
@@ -77,15 +77,11 @@ Test(shutdown, loop_stop_sends_what_is_queued_then_closes)
      * close -- not drop it. */
     enum { TOTAL = 200000 };
     static char data[TOTAL], got[TOTAL + 1];
-    int sv[2];
-    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "test setup: socketpair");
-    int small = 16384;
-    setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
-    struct loop_config cfg = { .listen_fd = -1, .svc = &echo_service, .drain_ms = 3000 };
-    struct loop *l = loop_new(&cfg, NULL, 0);
-    cr_assert(l != NULL, "loop_new() failed");
-    cr_assert(eq(int, loop_add(l, sv[0]), 0), "loop_add() failed");
+    int client, small = 16384;
+    struct loop_config cfg = { .drain_ms = 3000 };
+    struct loop *l = ip_loop_with_client(&echo_service, &cfg, &client);
+    setsockopt(client, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    setsockopt(loop_conn(l, 0)->fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
     wb_random_bytes(data, sizeof data);
     struct runner r;
     ip_start(&r, l);
@@ -97,11 +93,11 @@ Test(shutdown, loop_stop_sends_what_is_queued_then_closes)
     int queued = 1;
     while ((sent < TOTAL || queued > 0) && wb_now_ms() < give_up) {
         if (sent < TOTAL) {
-            ssize_t n = send(sv[1], data + sent, TOTAL - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+            ssize_t n = send(client, data + sent, TOTAL - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
             if (n > 0)
                 sent += (size_t)n;
         }
-        if (ioctl(sv[1], TIOCOUTQ, &queued) < 0)
+        if (ioctl(client, TIOCOUTQ, &queued) < 0)
             queued = 0;
         poll(NULL, 0, 5);
     }
@@ -110,8 +106,8 @@ Test(shutdown, loop_stop_sends_what_is_queued_then_closes)
               "stops reading)", sent, TOTAL);
 
     loop_stop(l);
-    size_t n = wb_recv(sv[1], got, sizeof got, 3000);
-    int eof = wb_wait_eof(sv[1], 2000);
+    size_t n = wb_recv(client, got, sizeof got, 3000);
+    int eof = wb_wait_eof(client, 2000);
     int done = ip_finished(&r, 2000);
     cr_assert(done, "loop_stop() was called with one client whose echo was queued; the client "
               "then read it all, but loop_run() did not return within 2 s");
@@ -124,7 +120,7 @@ Test(shutdown, loop_stop_sends_what_is_queued_then_closes)
               "connection");
     cr_assert(eq(int, r.rc, 0), "loop_run() returned %d after loop_stop(); expected 0", r.rc);
     loop_free(l);
-    close(sv[1]);
+    close(client);
 }
 
 Test(shutdown, sigterm_stops_the_server_with_status_0)
@@ -225,11 +221,11 @@ Test(shutdown, a_stop_with_a_client_that_never_reads_ends_in_time_without_spinni
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     cr_assert(eq(int, code, 0), "expected exit status 0 after SIGTERM\n%s", wb_describe(p));
     long long cpu = wb_cpu_ms(p) - cpu0;
-    cr_assert(cpu0 < 0 || cpu < SPIN_MS,
+    cr_assert(cpu0 < 0 || cpu < WB_SPIN_MS,
               "between SIGTERM and its exit %lld ms later, the program used %lld ms of CPU "
               "(at most %d expected): its loop spun while it waited. Read the wake-up pipe "
               "empty each time it is readable, and ask poll() only for events you will act "
-              "on (no POLLIN for a closing connection)", took, cpu, SPIN_MS);
+              "on (no POLLIN for a closing connection)", took, cpu, WB_SPIN_MS);
 }
 
 /* ---- the loop's contract: deadlines, jobs, and stopping with them ------------- */
@@ -349,10 +345,7 @@ static struct loop *job_loop(int drain_ms, int *a, int *b, struct runner *r)
 {
     struct loop_config cfg = { .workers = 2, .drain_ms = drain_ms };
     struct loop *l = ip_loop_with_client(&job_service, &cfg, a);
-    int sv[2];
-    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "test setup: socketpair");
-    cr_assert(eq(int, loop_add(l, sv[0]), 0), "loop_add() failed");
-    *b = sv[1];
+    *b = ip_add_client(l);
     ip_start(r, l);
     return l;
 }
@@ -440,10 +433,10 @@ Test(shutdown, a_client_that_hangs_up_while_its_job_runs_costs_no_cpu)
     wb_pause_ms(500); /* the subject: what the loop does meanwhile */
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
     long long cpu = (long long)(c1.tv_sec - c0.tv_sec) * 1000 + (c1.tv_nsec - c0.tv_nsec) / 1000000;
-    cr_assert(cpu < SPIN_MS / 2,
+    cr_assert(cpu < WB_SPIN_MS / 2,
               "a client hung up while a job ran for it; in the next 500 ms the loop used %lld ms "
               "of CPU (at most %d expected): it spun. Give a connection that wants nothing "
-              "(a job runs, nothing to send) fd -1 in the pollfd array", cpu, SPIN_MS / 2);
+              "(a job runs, nothing to send) fd -1 in the pollfd array", cpu, WB_SPIN_MS / 2);
     wb_send_str(NULL, b, "fast\n");
     char got[8];
     cr_assert(eq(sz, wb_recv(b, got, 5, 2000), (size_t)5), "another client was not answered");

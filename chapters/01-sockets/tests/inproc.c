@@ -49,18 +49,23 @@ int ip_finished(struct runner *r, int ms)
     return done;
 }
 
+int ip_add_client(struct loop *l)
+{
+    int sv[2];
+    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "test setup: socketpair");
+    cr_assert(eq(int, loop_add(l, sv[0]), 0), "loop_add() of a socketpair's end failed");
+    return sv[1];
+}
+
 struct loop *ip_loop_with_client(const struct service *svc, const struct loop_config *cfg_in,
                                  int *client)
 {
-    int sv[2];
     struct loop_config cfg = cfg_in ? *cfg_in : (struct loop_config){ 0 };
     char err[256] = "";
-    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "test setup: socketpair");
     cfg.listen_fd = -1;
     cfg.svc = svc;
     struct loop *l = loop_new(&cfg, err, sizeof err);
     cr_assert(l != NULL, "loop_new() failed: %s", err);
-    cr_assert(eq(int, loop_add(l, sv[0]), 0), "loop_add() of a socketpair's end failed");
-    *client = sv[1];
+    *client = ip_add_client(l);
     return l;
 }

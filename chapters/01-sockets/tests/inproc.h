@@ -26,6 +26,10 @@ void ip_start(struct runner *r, struct loop *l);
  * thread; r->rc is then its result) if it did, 0 if not. */
 int ip_finished(struct runner *r, int ms);
 
+/* Adds a connection to l: one end of a new socketpair. Returns the other
+ * end, the client's. */
+int ip_add_client(struct loop *l);
+
 /* A loop for svc without a listener, and one connection in it: returns
  * the loop and stores the client's end of a socketpair in *client.
  * cfg_in may set other fields (workers, drain_ms, ...); its listen_fd and
