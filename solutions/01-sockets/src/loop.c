@@ -561,6 +561,13 @@ static void flush(struct loop *l, struct conn *c)
     }
 }
 
+/* Is c done with: failed, or closing with nothing left to send -- and no
+ * worker holds it? */
+static int finished(const struct conn *c)
+{
+    return !c->job && (c->failed || (c->closing && c->out.len == 0));
+}
+
 /* c's turn in a round: read, send, deadlines. Returns 1 when c is to be
  * dropped now. */
 static int serve_conn(struct loop *l, struct conn *c, short re, long long now)
@@ -571,7 +578,7 @@ static int serve_conn(struct loop *l, struct conn *c, short re, long long now)
         flush(l, c);
     if (c->job)
         return 0; /* a worker holds its data: never free it under it */
-    if (c->failed || (c->closing && c->out.len == 0))
+    if (finished(c))
         return 1;
     if (c->deadline_ms < 0 || now < c->deadline_ms)
         return 0;
@@ -586,7 +593,7 @@ static int serve_conn(struct loop *l, struct conn *c, short re, long long now)
             send_out(c);
         return 1;
     }
-    return c->failed || (c->closing && c->out.len == 0);
+    return finished(c);
 }
 
 /* ---- the loop -------------------------------------------------------------------- */
@@ -651,7 +658,7 @@ static int prepare_poll(struct loop *l, long long now, int *accepting)
          * hang-up on it, at once, every round. */
         l->pfds[i + 2] = (struct pollfd){ .fd = ev ? c->fd : -1, .events = ev };
         long long due = -1;
-        if (!c->job && (c->failed || (c->closing && c->out.len == 0)))
+        if (finished(c))
             due = now; /* to be dropped: no waiting */
         else if (!c->job && c->deadline_ms >= 0)
             due = c->deadline_ms;
