@@ -521,6 +521,12 @@ int loop_run(struct loop *l)
      *   - Stopping: return 0 once no connection is left. At drain_end,
      *     cancel_jobs(l) and give them LOOP_CANCEL_MS more (l->hard_end);
      *     then stop the loop.
+     *   - Closing in stages: a connection the service ends (closing, its
+     *     c->out sent) whose peer has not sent EOF (c->eof, set when recv()
+     *     returns 0) is not dropped at once: shutdown(c->fd, SHUT_WR), set
+     *     c->lingering = 1 and c->deadline_ms = now + LOOP_LINGER_MS; keep
+     *     reading it, throwing the bytes away, and drop it at EOF or at
+     *     that deadline (at once when the loop is stopping).
      *   - Before returning: drop_conn() every connection without a job;
      *     close the socket of those with one (loop_free() frees them).
      *

@@ -28,6 +28,15 @@
  *                connection closes or LOOP_ACCEPT_RETRY_MS passed, instead of
  *                spinning on a listener it cannot serve; the clients wait
  *                in the backlog meanwhile.
+ *   close        a connection the service ends (LOOP_CLOSE) while its peer
+ *                may still be sending is closed in stages: once c->out is
+ *                sent, the loop shuts its own sending side -- the peer
+ *                reads the end -- and reads and throws away what the peer
+ *                still sends, until the peer closes too or LOOP_LINGER_MS
+ *                passed. Closing at once with unread input makes the
+ *                kernel answer with a reset, which can destroy the last
+ *                answer before the peer read it (RFC 9112 section 9.6;
+ *                nginx's lingering close).
  *   stop         loop_stop() -- or SIGTERM/SIGINT after
  *                loop_handle_signals() -- stops accepting and asks every
  *                connection to finish (on_stop). They get drain_ms; then
@@ -40,7 +49,8 @@
  *            backpressure, max_conns and the EMFILE pause
  *   stage 6: loop_send(): the output cap and its slow-consumer policy
  *   stage 7: loop_run_udp() answers datagrams
- *   stage 8: loop_handle_signals(), loop_stop(), draining, deadlines */
+ *   stage 8: loop_handle_signals(), loop_stop(), draining, deadlines,
+ *            closing in stages */
 #ifndef LOOP_H
 #define LOOP_H
 
@@ -65,6 +75,9 @@ struct conn {
     void *data;             /* service: its per-connection state */
     int failed;             /* the loop's: close it at the end of this round,
                                unsent output dropped (slow consumer, error) */
+    int eof;                /* the loop's: the peer has closed its sending side */
+    int lingering;          /* the loop's: our sending side is shut; what the
+                               peer still sends is read and thrown away */
     struct loop_job *job;   /* the loop's: the job running for it, or NULL */
 };
 
@@ -104,6 +117,9 @@ struct service {
 /* After a failed accept() (no fds, no memory): wait at most this long
  * before trying again. */
 #define LOOP_ACCEPT_RETRY_MS 250
+
+/* How long a connection closed in stages may wait for its peer to close. */
+#define LOOP_LINGER_MS 500
 
 /* After drain_ms: how long cancelled jobs have to come back. */
 #define LOOP_CANCEL_MS 200

@@ -16,9 +16,6 @@ WB_SUITE(poll);
 /* How long one client may wait while another misbehaves. */
 #define FAIR_MS 2000
 
-/* CPU time a waiting program may use in a second: a loop that spins uses
- * all of it (1000 ms), one that sleeps in poll() almost nothing. */
-#define WB_SPIN_MS 250
 
 Test(poll, net_set_nonblocking_makes_reads_return_eagain)
 {

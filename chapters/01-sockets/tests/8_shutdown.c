@@ -20,9 +20,6 @@ WB_SUITE(shutdown);
 
 #define EXIT_MS 2000
 
-/* CPU time a waiting program may use in a second: a loop that spins uses
- * all of it (1000 ms), one that sleeps in poll() almost nothing. */
-#define WB_SPIN_MS 250
 
 static void expect_clean_exit(struct wb_proc *p, const char *what)
 {
@@ -30,6 +27,11 @@ static void expect_clean_exit(struct wb_proc *p, const char *what)
     int exited = wb_wait_exit(p, EXIT_MS, &status);
     cr_assert(exited, "%s: the program did not exit within %d ms\n%s", what, EXIT_MS,
               wb_describe(p));
+    int killed = WIFSIGNALED(status) &&
+                 (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGINT);
+    cr_assert(eq(int, killed, 0), "%s: the signal killed the program -- its default action. "
+              "loop_handle_signals() must install a handler (sigaction) that asks the loop to "
+              "stop instead\n%s", what, wb_describe(p));
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     cr_assert(eq(int, code, 0), "%s: expected exit status 0 (a requested stop is not an "
               "error)\n%s", what, wb_describe(p));
@@ -485,4 +487,38 @@ Test(shutdown, two_loops_in_one_process_serve_and_stop_on_their_own)
     cr_assert(eq(int, fds_after, fds_before), "two loops were created, run, stopped and freed, "
               "and their clients closed: %d fds were open before, %d after. loop_free() must "
               "close the wake-up pipe and every connection's socket", fds_before, fds_after);
+}
+
+Test(shutdown, a_connection_the_server_ends_is_closed_in_stages)
+{
+    /* A line too long: the lines service answers "ERR line too long" and
+     * ends the connection while the client is still sending. Closing at
+     * once with unread input makes the kernel answer the client's next
+     * bytes with a reset -- which can destroy the ERR line before the
+     * client read it. The loop shuts its sending side instead (the client
+     * reads the end), and reads and throws away what still comes until
+     * the client closes too (or LOOP_LINGER_MS). */
+    struct wb_proc *p = wb_start("--mode", "lines", NULL);
+    int fd = wb_connect(p);
+    static char junk[65536];
+    memset(junk, 'x', sizeof junk);
+    wb_send(p, fd, junk, 2000); /* longer than LINES_MAX, no '\n' */
+    wb_expect_str(p, fd, "ERR line too long\n", "a line longer than LINES_MAX");
+    wb_expect_eof(p, fd, WB_IO_MS, "after \"ERR line too long\" the server ends the connection: "
+                  "shutdown(fd, SHUT_WR) first, so that the client reads the end");
+    /* The client has not noticed yet, and goes on sending. */
+    ssize_t n = send(fd, junk, sizeof junk, MSG_NOSIGNAL);
+    wb_pause_ms(100); /* the subject: what comes back meanwhile */
+    ssize_t m = send(fd, junk, 1, MSG_NOSIGNAL);
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    cr_assert(n > 0 && m == 1 && err == 0,
+              "after the server ended the connection, the client still sent %d bytes; they got "
+              "a reset back (%s): the server closed its socket with input unread. Close in "
+              "stages (RFC 9112 section 9.6): once c->out is sent, shutdown(fd, SHUT_WR), then "
+              "keep reading and throwing away what comes until the peer closes (recv() returns "
+              "0) or LOOP_LINGER_MS passed -- only then close()\n%s", (int)sizeof junk,
+              strerror(err ? err : errno), wb_describe(p));
+    close(fd);
 }

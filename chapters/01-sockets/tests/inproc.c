@@ -53,7 +53,9 @@ int ip_add_client(struct loop *l)
 {
     int sv[2];
     cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "test setup: socketpair");
-    cr_assert(eq(int, loop_add(l, sv[0]), 0), "loop_add() of a socketpair's end failed");
+    cr_assert(eq(int, loop_add(l, sv[0]), 0), "test setup: loop_add() of a socketpair's end "
+              "failed. It makes the fd non-blocking with your net_set_nonblocking() (stage "
+              "5): does that return 0?");
     return sv[1];
 }
 

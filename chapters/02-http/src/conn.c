@@ -242,8 +242,9 @@ static int advance(struct loop *l, struct conn *c)
     if (buf_append(&h->head, c->in.data, (size_t)n) < 0)
         return LOOP_CLOSE;
     buf_consume(&c->in, (size_t)n);
-    if (http_parse_request(h->head.data, h->head.len, &h->req) != n)
-        return fail(l, c, 400);
+    int p = http_parse_request(h->head.data, h->head.len, &h->req);
+    if (p != n)
+        return fail(l, c, p < 0 ? -p : 400); /* its own status: 414, 505, ... */
     int rc = http_check_head(&h->req, &h->info);
     if (rc < 0)
         return fail(l, c, -rc);

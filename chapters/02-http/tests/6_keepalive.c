@@ -529,8 +529,10 @@ Test(keepalive, a_head_sent_three_bytes_at_a_time_costs_linear_work)
 
     int got, status[1];
     double base = ht_feed_service(NULL, small, m, 3, &got, status, 1, NULL, NULL);
-    cr_assert(eq(int, got, count), "test setup: %d pipelined GET /hello.txt fed to http_service "
-              "3 bytes per on_data gave %d responses", count, got);
+    cr_assert(eq(int, got, count), "%d pipelined GET /hello.txt, fed to http_service 3 bytes "
+              "per on_data(), gave %d responses: this test measures the cost of a head that "
+              "trickles in against pipelined requests, so it needs keep-alive and pipelining "
+              "first (the other tests of this stage)", count, got);
     double cost = ht_feed_service(NULL, big, n, 3, &got, status, 1, NULL, NULL);
     cr_assert(eq(int, got, 1), "a %zu-byte head fed to http_service 3 bytes per on_data() gave "
               "%d responses; expected 1", n, got);

@@ -495,10 +495,11 @@ static int drain_wake(struct loop *l)
 
 /* ---- one connection's turn --------------------------------------------------- */
 
-/* Does the loop want c's input now? */
+/* Does the loop want c's input now? (A lingering connection's too: it
+ * is read to be thrown away.) */
 static int wants_input(const struct loop *l, const struct conn *c)
 {
-    return !c->closing && !c->paused && !c->failed && !c->job &&
+    return (c->lingering || (!c->closing && !c->paused)) && !c->failed && !c->job &&
            c->out.len < l->cfg.out_max / 2;
 }
 
@@ -516,9 +517,13 @@ static void read_input(struct loop *l, struct conn *c, long long now)
         return;
     }
     if (n == 0) {
-        c->closing = 1; /* end of stream: answer what came, then close */
+        c->eof = 1;     /* end of stream: answer what came, then close */
+        c->closing = 1;
+        c->lingering = 0;
         return;
     }
+    if (c->lingering)
+        return; /* nobody will answer it: thrown away */
     if (buf_append(&c->in, chunk, (size_t)n) < 0) {
         c->failed = 1;
         return;
@@ -561,11 +566,24 @@ static void flush(struct loop *l, struct conn *c)
     }
 }
 
-/* Is c done with: failed, or closing with nothing left to send -- and no
- * worker holds it? */
-static int finished(const struct conn *c)
+/* Is c done with: failed, or closing with nothing left to send and not
+ * lingering (a stopping loop lingers no more) -- and no worker holds it? */
+static int finished(const struct loop *l, const struct conn *c)
 {
-    return !c->job && (c->failed || (c->closing && c->out.len == 0));
+    return !c->job && (c->failed || (c->closing && c->out.len == 0 &&
+                                     (!c->lingering || l->stopping)));
+}
+
+/* The service closes c, whose peer has not closed its side yet: close in
+ * stages (see "close" in loop.h). */
+static void start_lingering(struct conn *c, long long now)
+{
+    if (shutdown(c->fd, SHUT_WR) < 0) {
+        c->failed = 1; /* the peer is gone already */
+        return;
+    }
+    c->lingering = 1;
+    c->deadline_ms = now + LOOP_LINGER_MS;
 }
 
 /* c's turn in a round: read, send, deadlines. Returns 1 when c is to be
@@ -578,7 +596,10 @@ static int serve_conn(struct loop *l, struct conn *c, short re, long long now)
         flush(l, c);
     if (c->job)
         return 0; /* a worker holds its data: never free it under it */
-    if (finished(c))
+    if (c->closing && c->out.len == 0 && !c->eof && !c->failed && !c->lingering &&
+        !l->stopping)
+        start_lingering(c, now);
+    if (finished(l, c))
         return 1;
     if (c->deadline_ms < 0 || now < c->deadline_ms)
         return 0;
@@ -593,7 +614,7 @@ static int serve_conn(struct loop *l, struct conn *c, short re, long long now)
             send_out(c);
         return 1;
     }
-    return finished(c);
+    return finished(l, c);
 }
 
 /* ---- the loop -------------------------------------------------------------------- */
@@ -658,8 +679,8 @@ static int prepare_poll(struct loop *l, long long now, int *accepting)
          * hang-up on it, at once, every round. */
         l->pfds[i + 2] = (struct pollfd){ .fd = ev ? c->fd : -1, .events = ev };
         long long due = -1;
-        if (finished(c))
-            due = now; /* to be dropped: no waiting */
+        if (finished(l, c) || (c->closing && c->out.len == 0 && !c->eof && !c->lingering))
+            due = now; /* to be dropped, or to start lingering: no waiting */
         else if (!c->job && c->deadline_ms >= 0)
             due = c->deadline_ms;
         if (due >= 0 && (next < 0 || due < next))
