@@ -17,6 +17,9 @@
 #   STAGE=N                make check runs only stage N's tests
 #   FORCE=1                rerun the tests even if nothing changed
 #   WERROR=1               warnings are errors (always for solutions)
+#   OWN=1|0                build on the learner's own earlier chapters
+#                          (chapters/NN/src) instead of the reference's;
+#                          the default is 1 once `make own` was run
 
 ROOT    := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 CH_NAME := $(notdir $(CURDIR))
@@ -28,10 +31,27 @@ ifeq ($(filter $(IMPL),learner solution stub),)
 $(error IMPL must be learner or solution, not '$(IMPL)')
 endif
 
+# Earlier layers (USES) come from the reference, or with OWN=1 from the
+# learner's own chapters -- only for the learner's build.
+# (The harness's own tests point OWN_ROOT and REF_ROOT at fixtures.)
+OWN ?= $(if $(wildcard $(ROOT)/.workbook/own),1,0)
+OWN_ROOT ?= $(ROOT)/chapters
+REF_ROOT ?= $(ROOT)/solutions
+ifeq ($(IMPL)-$(OWN),learner-1)
+LAYERS     := $(OWN_ROOT)
+OWN_SUFFIX := -own
+else
+LAYERS     := $(REF_ROOT)
+OWN_SUFFIX :=
+endif
+
+# The chapter's reference (the harness's own tests point it elsewhere).
+SOLUTION_DIR ?= $(ROOT)/solutions/$(CH_NAME)/src
+
 ifeq ($(IMPL),solution)
 # The reference files first; anything the solution does not have comes
 # from the chapter. Warnings are errors in the reference.
-SRCDIRS := $(ROOT)/solutions/$(CH_NAME)/src $(CURDIR)/src
+SRCDIRS := $(SOLUTION_DIR) $(CURDIR)/src
 WERROR  := 1
 else ifeq ($(IMPL),stub)
 # make test checks that the stubs compile without warnings.
@@ -54,13 +74,13 @@ OPTFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 endif
 
-BUILD  := $(ROOT)/.workbook/build/$(CH_NAME)/$(IMPL)-$(MODE)
+BUILD  := $(ROOT)/.workbook/build/$(CH_NAME)/$(IMPL)-$(MODE)$(OWN_SUFFIX)
 BIN    := $(ROOT)/.workbook/bin
 GRADE  := $(BIN)/grade
 CC     ?= cc
 
 # Earlier layers: "01-sockets/net" -> solutions/01-sockets/src/net.c
-USE_DIRS := $(sort $(foreach u,$(USES),$(ROOT)/solutions/$(dir $(u))src))
+USE_DIRS := $(sort $(foreach u,$(USES),$(LAYERS)/$(dir $(u))src))
 USE_OBJS := $(foreach u,$(USES),$(BUILD)/use/$(notdir $(u)).o)
 
 PKG_CFLAGS := $(if $(PKGS),$(shell pkg-config --cflags $(PKGS)))
@@ -69,10 +89,13 @@ TEST_CFLAGS := $(shell pkg-config --cflags criterion libcjson 2>/dev/null)
 TEST_LIBS   := $(shell pkg-config --libs criterion libcjson 2>/dev/null)
 
 WARN    := -Wall -Wextra -pedantic $(if $(filter 1,$(WERROR)),-Werror)
+# The grader reads the compiler's messages through a pipe and sets
+# WB_COLOR when they end on a terminal.
+DIAG    := $(if $(WB_COLOR),-fdiagnostics-color=always)
 INCS    := $(foreach d,$(SRCDIRS) $(USE_DIRS),-I$(d))
-CFLAGS_APP  := -std=c11 -D_XOPEN_SOURCE=700 -pthread $(WARN) $(OPTFLAGS) \
+CFLAGS_APP  := -std=c11 -D_XOPEN_SOURCE=700 -pthread $(WARN) $(DIAG) $(OPTFLAGS) \
                $(INCS) $(PKG_CFLAGS) -MMD -MP
-CFLAGS_TEST := $(EXTRA_TEST_CFLAGS) -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation $(OPTFLAGS) $(INCS) \
+CFLAGS_TEST := $(EXTRA_TEST_CFLAGS) $(DIAG) -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation $(OPTFLAGS) $(INCS) \
                -I$(ROOT)/harness/lib $(PKG_CFLAGS) $(TEST_CFLAGS) -MMD -MP
 LDFLAGS_ALL := $(filter -fsanitize=%,$(OPTFLAGS)) -pthread
 
@@ -89,7 +112,7 @@ SRCDIRS += $(EXTRA_SRC_DIRS)
 
 vpath %.c $(SRCDIRS)
 
-.PHONY: all check hint print-program print-tests clean fuzz bench tsan load
+.PHONY: all hint print-program print-tests clean fuzz bench watch compare
 .DEFAULT_GOAL := check
 
 all: $(PROGRAM_BIN) $(TESTS_BIN) $(if $(filter learner,$(IMPL)),$(CURDIR)/compile_commands.json)
@@ -107,8 +130,9 @@ $(BUILD)/%.o: %.c | $(BUILD)/tests $(BUILD)/harness $(BUILD)/use
 	$(CC) $(CFLAGS_APP) -c $< -o $@
 
 # One rule per earlier layer: 01-sockets/net -> solutions/01-sockets/src/net.c
+# (chapters/01-sockets/src/net.c with OWN=1)
 define use_rule
-$(BUILD)/use/$(notdir $(1)).o: $(ROOT)/solutions/$(dir $(1))src/$(notdir $(1)).c | $(BUILD)/use
+$(BUILD)/use/$(notdir $(1)).o: $(LAYERS)/$(dir $(1))src/$(notdir $(1)).c | $(BUILD)/use
 	$$(CC) $$(CFLAGS_APP) -c $$< -o $$@
 endef
 $(foreach u,$(USES),$(eval $(call use_rule,$(u))))
@@ -130,10 +154,11 @@ $(BUILD)/tests $(BUILD)/harness $(BUILD)/use $(BIN):
 
 # The grader: plain -O2, warnings are errors. Paths are cut at PATH_MAX on
 # purpose, hence -Wno-format-truncation.
-$(GRADE): $(ROOT)/harness/grader/grade.c $(ROOT)/harness/lib/measure.c | $(BIN)
+GRADE_SRCS := $(wildcard $(ROOT)/harness/grader/*.c) $(ROOT)/harness/lib/measure.c
+$(GRADE): $(GRADE_SRCS) $(wildcard $(ROOT)/harness/grader/*.h) | $(BIN)
 	@$(CC) -std=c11 -Wall -Wextra -pedantic -Werror \
-	  -Wno-format-truncation -O2 -I$(ROOT)/harness/lib $(shell pkg-config --cflags libcjson) $^ \
-	  $(shell pkg-config --libs libcjson) -o $@
+	  -Wno-format-truncation -O2 -I$(ROOT)/harness/lib $(shell pkg-config --cflags libcjson) \
+	  $(GRADE_SRCS) $(shell pkg-config --libs libcjson) -o $@
 
 # clangd reads this to find Criterion's, the harness's and the chapter's
 # headers: editors work without any setup.
@@ -147,14 +172,21 @@ $(CURDIR)/compile_commands.json: $(CURDIR)/Makefile $(ROOT)/harness/chapter.mk
 	      "$(CURDIR)" "$$f" '$(subst ",\",$(CFLAGS_TEST))' "$$f"; sep=','; done; \
 	  echo ']'; } > $@
 
-# deps.sh runs first: on a fresh machine it installs Criterion and cJSON,
-# which even the grader needs. The sub-make then sees their pkg-config flags.
-check:
-	@$(ROOT)/harness/deps.sh $(PKGS)
-	@$(MAKE) --no-print-directory -s $(GRADE) all
-	@$(GRADE) run --chapter $(CURDIR) --tests $(TESTS_BIN) --program $(PROGRAM_BIN) --impl $(IMPL) \
-	  $(if $(STAGE),--stage $(STAGE)) $(if $(filter 1,$(FORCE)),--force) \
-	  $(if $(JOBS),--jobs $(JOBS)) $(GRADE_FLAGS)
+# The grader's options for a run of implementation $(1): the chapter, the
+# earlier layers, the selection.
+grade_run = $(GRADE) run --chapter $(CURDIR) --impl $(1) \
+  $(if $(USES),--uses "$(USES)" $(if $(OWN_SUFFIX),--own $(OWN_ROOT))) \
+  $(if $(STAGE),--stage $(STAGE)) $(if $(filter 1,$(FORCE)),--force) \
+  $(if $(JOBS),--jobs $(JOBS)) $(GRADE_FLAGS)
+SUBMAKE := $(MAKE) --no-print-directory -s
+
+# make check: deps.sh runs first (on a fresh machine it installs Criterion
+# and cJSON, which even the grader needs), then the grader builds both
+# programs (--build: it shows the compiler's messages without make's) and
+# runs the tests. Failing, it ends without make's "*** Error" lines
+# (quiet.mk).
+RECIPE_check = $(ROOT)/harness/deps.sh $(PKGS) && $(SUBMAKE) $(GRADE) && \
+  $(call grade_run,$(IMPL)) --build '$(SUBMAKE) all' --tests $(TESTS_BIN) --program $(PROGRAM_BIN)
 
 hint:
 	@$(ROOT)/harness/deps.sh
@@ -170,16 +202,12 @@ print-program:
 # TSan's memory layout do not go together). A data race between the loop
 # thread and a worker stops the program, and the failing test shows TSan's
 # report. Results are kept apart from make check's (--impl NAME-tsan).
-TSAN_BUILD := $(ROOT)/.workbook/build/$(CH_NAME)/$(IMPL)-tsan
-SAN_TESTS  := $(ROOT)/.workbook/build/$(CH_NAME)/$(IMPL)-san/tests/run-tests
-tsan:
-	@$(ROOT)/harness/deps.sh $(PKGS)
-	@$(MAKE) --no-print-directory -s $(GRADE)
-	@$(MAKE) --no-print-directory -s all SAN=1
-	@$(MAKE) --no-print-directory -s print-program SAN=thread >/dev/null
-	@$(GRADE) run --chapter $(CURDIR) --tests $(SAN_TESTS) --program $(TSAN_BUILD)/$(PROGRAM) \
-	  --impl $(IMPL)-tsan $(if $(STAGE),--stage $(STAGE)) $(if $(filter 1,$(FORCE)),--force) \
-	  $(if $(JOBS),--jobs $(JOBS)) $(GRADE_FLAGS)
+TSAN_BUILD := $(ROOT)/.workbook/build/$(CH_NAME)/$(IMPL)-tsan$(OWN_SUFFIX)
+SAN_TESTS  := $(ROOT)/.workbook/build/$(CH_NAME)/$(IMPL)-san$(OWN_SUFFIX)/tests/run-tests
+RECIPE_tsan = $(ROOT)/harness/deps.sh $(PKGS) && $(SUBMAKE) $(GRADE) && \
+  $(call grade_run,$(IMPL)-tsan) \
+  --build '$(SUBMAKE) all SAN=1 && $(SUBMAKE) print-program SAN=thread >/dev/null' \
+  --tests $(SAN_TESTS) --program $(TSAN_BUILD)/$(PROGRAM)
 
 print-tests:
 	@$(MAKE) --no-print-directory -s $(TESTS_BIN) >&2
@@ -219,18 +247,32 @@ fuzz:
 HOSTILE := $(BIN)/hostile
 $(HOSTILE): $(ROOT)/harness/load/hostile.c $(ROOT)/harness/lib/measure.c | $(BIN)
 	@$(CC) -std=c11 -Wall -Wextra -pedantic -Werror -O2 -I$(ROOT)/harness/lib $^ -o $@
-load:
-	@[ -n "$(LOAD_FLAGS)" ] || { echo "$(CH_NAME) has no load check"; exit 2; }
-	@$(MAKE) --no-print-directory -s $(HOSTILE)
-	@$(MAKE) --no-print-directory -s print-program SAN=0 >/dev/null
-	@$(HOSTILE) $(LOAD_FLAGS) -- $(ROOT)/.workbook/build/$(CH_NAME)/$(IMPL)-plain/$(PROGRAM) $(LOAD_ARGS)
+RECIPE_load = { [ -n "$(LOAD_FLAGS)" ] || { echo "$(CH_NAME) has no load check"; exit 2; }; } && \
+  $(SUBMAKE) $(HOSTILE) && $(SUBMAKE) print-program SAN=0 >/dev/null && \
+  $(HOSTILE) $(LOAD_FLAGS) -- $(ROOT)/.workbook/build/$(CH_NAME)/$(IMPL)-plain$(OWN_SUFFIX)/$(PROGRAM) $(LOAD_ARGS)
 
 # make bench: a chapter's bench.sh, if it has one.
 bench:
 	@[ -x $(CURDIR)/bench.sh ] || { echo "$(CH_NAME) has no benchmark"; exit 2; }
 	@$(CURDIR)/bench.sh
 
+# make watch: make check again each time a file of src/ is saved (and of
+# the earlier chapters' src/ with OWN=1). Keys: Enter, h (hint), q (quit).
+watch:
+	@$(ROOT)/harness/deps.sh $(PKGS)
+	@$(SUBMAKE) $(GRADE)
+	@$(GRADE) watch --chapter $(CURDIR) --watch $(CURDIR)/src \
+	  $(if $(OWN_SUFFIX),$(foreach d,$(USE_DIRS),--watch $(d))) \
+	  --command '$(SUBMAKE) -C $(CURDIR) check'
+
+# make compare: your code for a stage that passes beside the reference's.
+RECIPE_compare = $(ROOT)/harness/deps.sh && $(SUBMAKE) $(GRADE) && \
+  $(GRADE) compare --chapter $(CURDIR) --solution $(SOLUTION_DIR) $(if $(STAGE),--stage $(STAGE))
+
 clean:
 	rm -rf $(ROOT)/.workbook/build/$(CH_NAME) $(CURDIR)/compile_commands.json
+
+QUIET_GOALS := check tsan load compare
+include $(ROOT)/harness/quiet.mk
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d $(BUILD)/harness/*.d $(BUILD)/use/*.d)

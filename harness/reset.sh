@@ -17,8 +17,8 @@ if ! git rev-parse --verify -q HEAD >/dev/null 2>&1; then
 fi
 
 if [ -n "$stage" ]; then
-  files=$(.workbook/bin/grade hint --chapter "$ch" --stage "$stage" 2>/dev/null \
-          | sed -n 's/^Edit: //p' | sed 's/  (look for.*//')
+  # the grader's machine output: one path per line
+  files=$(.workbook/bin/grade files --chapter "$ch" --stage "$stage" 2>/dev/null)
   [ -n "$files" ] || { echo "No stage $stage in $name (see: make hint CHAPTER=$name)." >&2; exit 2; }
 else
   files=$(git ls-files "$ch/src")

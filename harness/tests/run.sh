@@ -19,6 +19,7 @@ check() {
   status=$?
   ok=1
   [ "$status" -eq "$want" ] || { echo "  expected exit status $want, got $status"; ok=0; }
+  if grep -q '\*\*\*' "$out"; then echo "  make's '***' lines in the output"; ok=0; fi
   for pat in "$@"; do
     grep -qF -- "$pat" "$out" || { echo "  missing in the output: $pat"; ok=0; }
   done
@@ -51,20 +52,74 @@ make --no-print-directory -s -C "$here/fixtures/pass" check >"$out" 2>&1
 if grep -qF "unchanged since the last run" "$out"; then passed=$((passed + 1)); echo "PASS a second run reuses the results"
 else failed=$((failed + 1)); echo "FAIL a second run reuses the results"; cat "$out"; fi
 
-check "a failing test shows expected and received bytes, the hint and the rerun command" fail 2 \
+check "a failing test shows expected and received bytes, the hint and the rerun command" fail 1 \
   "FAIL  stage 1" "1/2" "expects the wrong answer" 'expected: "pang\n"' 'received: "pong\n"' \
   "Hint: This is the hint" "make check CHAPTER=fixture-fail STAGE=1"
-check "a crash in code under test is reported with the sanitizer's report" crash 2 \
+check "a crash in code under test is reported with the sanitizer's report" crash 1 \
   "crashes in code under test (crashed" "runtime error: load of null pointer" "fixlib.c:13" \
   "the program was killed by signal 6" "0/2"
-check "a hanging test times out and the others still run" hang 2 \
+check "a hanging test times out and the others still run" hang 1 \
   "never finishes (timed out)" "1/2"
 no_leftovers "a hanging test leaves no process behind"
-check "a program that forks is cleaned up after a hang, a crash and a pass" child 2 \
+check "a program that forks is cleaned up after a hang, a crash and a pass" child 1 \
   "hangs with a forked child (timed out)" "crashes with a forked child (crashed" "1/3"
 no_leftovers "a forking program leaves no process behind"
-check "a compile error stops before the tests and shows the compiler's message" compile-error 2 \
-  "fixlib.c" "error:"
+check "a compile error stops before the tests and shows the compiler's message" compile-error 1 \
+  "fixlib.c" "error:" "The build failed"
+
+# ok NAME CONDITION-STATUS -- records a check done by hand ($out is shown on failure).
+ok() {
+  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "PASS $1"
+  else failed=$((failed + 1)); echo "FAIL $1"; sed 's/^/  | /' "$out" | head -60; fi
+}
+# has PATTERN... -- 0 when every fixed string is in $out
+has() { for pat in "$@"; do grep -qF -- "$pat" "$out" || { echo "  missing: $pat"; return 1; }; done; }
+fx() { f=$1; shift; make --no-print-directory -s -C "$here/fixtures/$f" "$@" >"$out" 2>&1; }
+
+# Results are reused by content: a touched file rebuilds the same bytes.
+touch "$here/fixtures/pass/tests/basics.c"
+fx pass check; st=$?
+has "unchanged since the last run"; ok "touching a file without changing it reuses the results" $(( st + $? ))
+
+fx pass hint; st=$?
+has "no hint left to give" "make compare CHAPTER=fixture-pass"
+ok "make hint when every stage passes says so and points on" $(( st + $? ))
+
+# OWN=1 builds on the learner's own earlier layer (fixtures/own/layers/mine).
+fx own check OWN=0 FORCE=1; st=$?
+has "built on: the reference's 00-base (base)" "built on the layer that says \"reference\""
+ok "OWN=0 builds on the reference's earlier layer" $(( (st != 1) + $? ))
+fx own check OWN=1; st=$?
+has "built on: your 00-base (base)" "whose stage 1 does not pass yet" "2/2 tests"
+ok "OWN=1 builds on the learner's layer and warns while that chapter is not green" $(( st + $? ))
+
+# make compare: refuses before the stage passes, shows the diff after.
+WB_HOME=$WB_HOME/fresh fx own compare STAGE=1; st=$?
+has "has not passed yet" "does not give the stage away" "Hint: This is the hint"
+ok "make compare before a stage passes refuses and gives the hint" $(( (st != 1) + $? ))
+fx own compare STAGE=1; st=$?
+has "What to look for: This is the note" "--- yours: greet()" "+++ reference: greet()" "+    (void)n;"
+ok "make compare after a stage passes shows the learner's function beside the reference's" $(( st + $? ))
+
+# make watch: reruns when a file of src/ is saved; stops without leftovers.
+greet=$here/fixtures/own/src/greet.c
+cp "$greet" "$WB_HOME/greet.c"
+make --no-print-directory -s -C "$here/fixtures/own" watch OWN=1 >"$out" 2>&1 &
+watch_pid=$!
+boards() { grep -c "watching .* for changes" "$out"; }
+i=0; while [ "$(boards)" -lt 1 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+echo "/* saved */" >> "$greet"
+i=0; while [ "$(boards)" -lt 2 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+cp "$WB_HOME/greet.c" "$greet"
+st=0; [ "$(boards)" -ge 2 ] || st=1
+pkill -TERM -f "grade watch --chapter $here/fixtures/own"
+wait $watch_pid; st=$((st + $?))
+has "watch: stopped."
+ok "make watch reruns the checks when a file is saved and stops on a signal" $(( st + $? ))
+no_leftovers "make watch leaves no process behind"
+if pgrep -f "grade watch" >/dev/null; then
+  failed=$((failed + 1)); echo "FAIL make watch itself is still running"; pkill -9 -f "grade watch"
+fi
 
 echo "harness self-tests: $passed passed, $failed failed"
 [ $failed -eq 0 ]
