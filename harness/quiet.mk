@@ -20,7 +20,7 @@ ifneq ($(QUIET_GOAL),)
 QUIET_FILE := $(ROOT)/.workbook/run/status-$(shell echo $$PPID).mk
 ifeq ($(MAKE_RESTARTS),)
 $(QUIET_FILE): quiet-always
-	@mkdir -p $(@D); { $(RECIPE_$(QUIET_GOAL)); }; echo "QUIET_STATUS := $$?" > $@
+	@mkdir -p $(@D); ( $(RECIPE_$(QUIET_GOAL)) ); echo "QUIET_STATUS := $$?" > $@
 .PHONY: quiet-always
 quiet-always: ;
 endif
