@@ -389,10 +389,10 @@ Test(concurrency, clients_that_reset_mid_response_leave_the_server_serving)
 
 Test(concurrency, a_client_that_never_reads_is_dropped_after_the_timeout)
 {
-    const int timeout = 500;
+    const int timeout = 300;
     const char *raw = "GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n";
     struct wb_proc *p = wb_start("--root", ht_make_root(), "--max-clients", "1",
-                                 "--timeout", "500", NULL);
+                                 "--timeout", "300", NULL);
     size_t queued;
     int hog = start_hog(p, &queued);
     (void)hog;
@@ -486,14 +486,14 @@ Test(concurrency, a_slow_handler_stalls_no_other_client)
     cr_assert(eq(int, handler_may_block(NULL, &rq), 0), "handler_may_block(GET /hello.txt) returned 1: "
               "serving a file does not block for long");
 
-    const char *slow_req = "GET /delay?ms=1500 HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    const char *slow_req = "GET /delay?ms=800 HTTP/1.1\r\nHost: localhost\r\n\r\n";
     struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
     int slow = wb_connect(p);
     long long start = wb_now_ms();
     wb_send_str(p, slow, slow_req);
 
     char ctx[512];
-    snprintf(ctx, sizeof ctx, "while another client's GET /delay?ms=1500 was being answered, a "
+    snprintf(ctx, sizeof ctx, "while another client's GET /delay?ms=800 was being answered, a "
              "GET /hello.txt on a second connection must be answered at once (within %d ms): "
              "a handler that blocks must not block the loop that serves everyone else",
              FAIR_MS / 4);
@@ -504,11 +504,11 @@ Test(concurrency, a_slow_handler_stalls_no_other_client)
     ht_expect_status(p, r, 200, NULL, 0, ctx);
     ht_free(r);
 
-    r = must_read(p, slow, slow_req, strlen(slow_req), 4000, "GET /delay?ms=1500");
+    r = must_read(p, slow, slow_req, strlen(slow_req), 4000, "GET /delay?ms=800");
     long long took = wb_now_ms() - start;
-    ht_expect_status(p, r, 200, NULL, 0, "GET /delay?ms=1500");
-    ht_expect_body(p, r, "slept 1500 ms\n", 14, "GET /delay?ms=1500 answers \"slept 1500 ms\\n\"");
-    cr_assert(took >= 1400, "GET /delay?ms=1500 was answered after %lld ms: it must wait 1500 ms",
+    ht_expect_status(p, r, 200, NULL, 0, "GET /delay?ms=800");
+    ht_expect_body(p, r, "slept 800 ms\n", 13, "GET /delay?ms=800 answers \"slept 800 ms\\n\"");
+    cr_assert(took >= 750, "GET /delay?ms=800 was answered after %lld ms: it must wait 800 ms",
               took);
     ht_free(r);
 
