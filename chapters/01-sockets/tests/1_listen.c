@@ -66,7 +66,9 @@ Test(listen, port_0_gets_a_free_port_and_net_local_addr_names_it)
     int fd = must_listen("127.0.0.1");
     struct sockaddr_in sin;
     socklen_t len = sizeof sin;
-    cr_assert(getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
+    cr_assert(getsockname(fd, (struct sockaddr *)&sin, &len) == 0,
+              "getsockname() on the fd net_listen() returned failed: %s; expected a bound "
+              "socket", strerror(errno));
     int port = ntohs(sin.sin_port);
     cr_assert(port > 0, "bound to port 0: was bind() called?");
 
@@ -85,7 +87,9 @@ Test(listen, listens_on_ipv6_loopback)
     int fd = must_listen("::1");
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
-    cr_assert(getsockname(fd, (struct sockaddr *)&ss, &len) == 0);
+    cr_assert(getsockname(fd, (struct sockaddr *)&ss, &len) == 0,
+              "getsockname() on the fd net_listen(\"::1\") returned failed: %s; expected a "
+              "bound socket", strerror(errno));
     cr_assert(eq(int, ss.ss_family, AF_INET6),
               "net_listen(\"::1\") made an address family %d socket, expected AF_INET6 (%d): "
               "use the ai_family getaddrinfo() returned, with hints.ai_family = AF_UNSPEC",
@@ -153,7 +157,9 @@ Test(listen, net_accept_returns_a_connection_closed_on_exec)
     cr_assert(flags >= 0 && (flags & FD_CLOEXEC),
               "the accepted fd does not have FD_CLOEXEC: fcntl(fd, F_SETFD, FD_CLOEXEC)");
     /* it is really the client's connection */
-    cr_assert(eq(long, (long)send(client, "x", 1, 0), 1L));
+    long sent = (long)send(client, "x", 1, 0);
+    cr_assert(eq(long, sent, 1L), "test setup: the client's send() of 1 byte returned %ld "
+              "(%s); expected 1", sent, sent < 0 ? strerror(errno) : "no error");
     char c = 0;
     cr_assert(eq(long, (long)wb_recv(fd, &c, 1, WB_IO_MS), 1L),
               "the byte the client sent did not arrive on the accepted fd");
@@ -168,7 +174,8 @@ Test(listen, the_program_prints_its_address_and_accepts_clients)
     cr_assert(eq(str, p->host, "127.0.0.1"),
               "the program said it listens on %s; the default --host is 127.0.0.1", p->host);
     int fd = wb_connect(p);
-    cr_assert(fd >= 0);
+    cr_assert(fd >= 0, "wb_connect() returned %d; expected a connected fd\n%s", fd,
+              wb_describe(p));
     int status;
     cr_assert(eq(int, wb_wait_exit(p, 100, &status), 0),
               "the program exited after a client connected; it must keep serving\n%s",
