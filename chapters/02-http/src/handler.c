@@ -52,7 +52,9 @@ int handler_serve(void *site, const struct http_request *req, const struct buf *
      * TODO(stage 9): ETag and Last-Modified on every file; If-None-Match
      * (weak comparison, "*") or else If-Modified-Since -> 304; Range ->
      * 206 with Content-Range, or 416 with "Content-Range: bytes * /SIZE"
-     * (no space before the slash). "Accept-Ranges: bytes". */
+     * (no space before the slash). "Accept-Ranges: bytes". HEAD gets the
+     * same: with a Range, 206 and its Content-Range and Content-Length,
+     * only without the body (head_only). */
     (void)req;
     return response_error(resp, 404);
 }
