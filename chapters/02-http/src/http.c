@@ -147,8 +147,8 @@ int http_check_head(const struct http_request *req, struct http_head_info *info)
     /* TODO(stage 2): HTTP/1.1 needs exactly one Host field (else -400);
      * HTTP/1.0 may have none (but not two). Its value must be a host,
      * then optionally ':' and a port of digits only, else -400:
-     *   - "[" IPv6 address "]": hex digits, ':' and '.' between brackets
-     *     that close ("[::1" is -400);
+     *   - "[" IPv6 address "]": one or more hex digits, ':' and '.'
+     *     between brackets that close ("[::1" and "[]" are -400);
      *   - or a name or IPv4 address: letters, digits, "-._~", %XX, and
      *     "!$&'()*+,;=" (so '@', '/', spaces are -400);
      *   - "example.com:abc" and "a:1x" are -400; an empty value is valid.
