@@ -947,6 +947,52 @@ void wb_expect_eof(struct wb_proc *p, int fd, int ms, const char *context_fmt, .
 
 /* ---- files ------------------------------------------------------------------ */
 
+static int keep_tmp(void)
+{
+    const char *keep = getenv("WB_KEEP_TMP");
+    return keep && *keep && strcmp(keep, "0") != 0;
+}
+
+/* A test that crashes or times out runs no teardown. So a janitor process
+ * waits on a pipe whose write end only the test process holds: when the
+ * test process is gone, for any reason, the read returns and the janitor
+ * runs rm -rf on the directory. It is in a process group of its own, like
+ * the watchdog, so that nothing that kills the test's group kills it too.
+ * Between fork() and exec() it calls only read(), close() and execv(),
+ * which are safe in the child of a process with threads. */
+static int janitor_w = -1;
+static pid_t janitor = -1;
+
+static void start_janitor(const char *path)
+{
+    int fds[2];
+    if (pipe(fds) < 0)
+        return; /* then only wb_test_fini() removes it */
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        for (int fd = 3; fd < 1024; fd++)
+            if (fd != fds[0])
+                close(fd);
+        char c;
+        while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        char *const argv[] = { "rm", "-rf", "--", (char *)path, NULL };
+        execv("/bin/rm", argv);
+        _exit(127);
+    }
+    close(fds[0]);
+    janitor_w = fds[1];
+    janitor = pid;
+}
+
 const char *wb_tmpdir(void)
 {
     if (tmpdir_path[0])
@@ -963,6 +1009,8 @@ const char *wb_tmpdir(void)
                  strerror(errno));
     memcpy(tmpdir_path, path, sizeof path);
     tmpdir_owner = getpid();
+    if (!keep_tmp())
+        start_janitor(tmpdir_path);
     return tmpdir_path;
 }
 
@@ -976,16 +1024,22 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 }
 
 /* Removes the test's temporary directory, unless WB_KEEP_TMP asks to keep
- * it. Only the process that made it does (not a child the test forked). */
+ * it, and lets the janitor go. Only the process that made it does (not a
+ * child the test forked). */
 static void remove_tmpdir(void)
 {
     if (!tmpdir_path[0] || getpid() != tmpdir_owner)
         return;
-    const char *keep = getenv("WB_KEEP_TMP");
-    if (keep && *keep && strcmp(keep, "0") != 0) {
+    if (keep_tmp()) {
         fprintf(stderr, "kept the test's temporary directory (WB_KEEP_TMP): %s\n", tmpdir_path);
         return;
     }
     nftw(tmpdir_path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (janitor_w >= 0) {
+        close(janitor_w); /* it wakes, finds nothing left, and exits */
+        janitor_w = -1;
+        waitpid(janitor, NULL, 0);
+        janitor = -1;
+    }
     tmpdir_path[0] = '\0';
 }

@@ -266,12 +266,12 @@ uint32_t wb_random_u32(void);
  * test, as $TMPDIR/wb-SUITE-TEST-XXXXXX (/tmp without TMPDIR); every
  * further call in that test returns the same path, valid until the test
  * ends. wb_test_fini() removes it with everything in it, after stopping
- * the programs the test started -- unless WB_KEEP_TMP=1 is in the
- * environment: then it stays, and its path is written to the test's log.
- * A test that crashes or times out runs no teardown, so its directory
- * stays too. Failure messages name it (wb_describe). Everything in it must
- * stay removable by the test's user. Fails the test when it cannot be
- * made. */
+ * the programs the test started; a test that crashes or times out runs no
+ * teardown, so a small janitor process removes it once the test process
+ * is gone. With WB_KEEP_TMP=1 in the environment it stays, and its path is
+ * written to the test's log. Failure messages name it (wb_describe).
+ * Everything in it must stay removable by the test's user. Fails the test
+ * when it cannot be made. */
 const char *wb_tmpdir(void);
 
 #endif
