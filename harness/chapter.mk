@@ -102,7 +102,7 @@ LDFLAGS_ALL := $(filter -fsanitize=%,$(OPTFLAGS)) -pthread
 APP_OBJS  := $(MODULES:%=$(BUILD)/%.o) $(USE_OBJS)
 TEST_SRCS := $(sort $(wildcard $(CURDIR)/tests/*.c))
 TEST_OBJS := $(TEST_SRCS:$(CURDIR)/tests/%.c=$(BUILD)/tests/%.o) \
-             $(BUILD)/harness/wbtest.o $(BUILD)/harness/report.o $(BUILD)/harness/measure.o
+             $(BUILD)/harness/wbtest.o $(BUILD)/harness/report.o $(BUILD)/harness/measure.o $(BUILD)/harness/httpc.o
 
 PROGRAM_BIN := $(BUILD)/$(PROGRAM)
 TESTS_BIN   := $(BUILD)/tests/run-tests
@@ -147,6 +147,9 @@ $(BUILD)/harness/report.o: $(ROOT)/harness/lib/report.c | $(BUILD)/harness
 	$(CC) $(CFLAGS_TEST) -Werror -c $< -o $@
 
 $(BUILD)/harness/measure.o: $(ROOT)/harness/lib/measure.c | $(BUILD)/harness
+	$(CC) $(CFLAGS_TEST) -Werror -pedantic -c $< -o $@
+
+$(BUILD)/harness/httpc.o: $(ROOT)/harness/lib/httpc.c | $(BUILD)/harness
 	$(CC) $(CFLAGS_TEST) -Werror -pedantic -c $< -o $@
 
 $(BUILD)/tests $(BUILD)/harness $(BUILD)/use $(BIN):

@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -42,14 +43,14 @@ static const char *program_path(void)
     const char *p = getenv("WB_PROGRAM");
     return p && *p ? p : WB_PROGRAM;
 }
-#if 0
-#endif
 
 /* ---- suites ----------------------------------------------------------- */
 
 static volatile int test_finished;
 static struct wb_proc procs[WB_MAX_PROCS];
 static int nprocs;
+
+static void remove_tmpdir(void);
 
 /* Code under test that calls exit() would end the worker with a PASS. */
 static void exit_guard(void)
@@ -94,6 +95,7 @@ void wb_test_fini(void)
     test_finished = 1;
     for (int i = 0; i < nprocs; i++)
         wb_stop(&procs[i], 1000);
+    remove_tmpdir(); /* after the programs: they may have files open there */
 }
 
 /* ---- time --------------------------------------------------------------- */
@@ -111,15 +113,16 @@ void wb_pause_ms(int ms)
         poll(NULL, 0, (int)left);
 }
 
-static int ms_left(long long deadline)
+int wb_ms_left(long long deadline)
 {
     long long left = deadline - wb_now_ms();
-    return left > 0 ? (int)left : 0;
+    return left > 0 ? (left > 1000000000 ? 1000000000 : (int)left) : 0;
 }
 
 /* ---- bytes -------------------------------------------------------------- */
 
-char *wb_escape(const void *p, size_t n, size_t max, char *out, size_t cap)
+/* wb_escape() and wb_escape_text(): quoted C-style, or a line as text. */
+static char *escape(const void *p, size_t n, size_t max, char *out, size_t cap, int quoted)
 {
     const unsigned char *s = p;
     size_t o = 0, i;
@@ -128,33 +131,88 @@ char *wb_escape(const void *p, size_t n, size_t max, char *out, size_t cap)
             out[0] = '\0';
         return out;
     }
-    out[o++] = '"';
+    if (quoted)
+        out[o++] = '"';
     for (i = 0; i < n && i < max; i++) {
         char tmp[8];
         unsigned char c = s[i];
-        switch (c) {
-        case '\n': strcpy(tmp, "\\n"); break;
-        case '\r': strcpy(tmp, "\\r"); break;
-        case '\t': strcpy(tmp, "\\t"); break;
-        case '\\': strcpy(tmp, "\\\\"); break;
-        case '"': strcpy(tmp, "\\\""); break;
-        case '\0': strcpy(tmp, "\\0"); break;
-        default:
-            if (c >= 0x20 && c < 0x7f)
-                snprintf(tmp, sizeof tmp, "%c", c);
-            else
-                snprintf(tmp, sizeof tmp, "\\x%02x", c);
-        }
+        if (!quoted)
+            snprintf(tmp, sizeof tmp, c >= 0x20 && c < 0x7f ? "%c" : "\\x%02x", c);
+        else
+            switch (c) {
+            case '\n': strcpy(tmp, "\\n"); break;
+            case '\r': strcpy(tmp, "\\r"); break;
+            case '\t': strcpy(tmp, "\\t"); break;
+            case '\\': strcpy(tmp, "\\\\"); break;
+            case '"': strcpy(tmp, "\\\""); break;
+            case '\0': strcpy(tmp, "\\0"); break;
+            default:
+                snprintf(tmp, sizeof tmp, c >= 0x20 && c < 0x7f ? "%c" : "\\x%02x", c);
+            }
         size_t tl = strlen(tmp);
         if (o + tl + 40 >= cap)
             break;
         memcpy(out + o, tmp, tl);
         o += tl;
     }
-    out[o++] = '"';
+    if (quoted)
+        out[o++] = '"';
     out[o] = '\0';
     if (i < n)
         snprintf(out + o, cap - o, "... (%zu more bytes)", n - i);
+    return out;
+}
+
+char *wb_escape(const void *p, size_t n, size_t max, char *out, size_t cap)
+{
+    return escape(p, n, max, out, cap, 1);
+}
+
+char *wb_escape_text(const void *p, size_t n, size_t max, char *out, size_t cap)
+{
+    return escape(p, n, max, out, cap, 0);
+}
+
+char *wb_msgbuf(size_t cap)
+{
+    static char *slots[WB_MSG_SLOTS];
+    static unsigned next;
+    unsigned i = next++ % WB_MSG_SLOTS;
+    free(slots[i]);
+    slots[i] = malloc(cap ? cap : 1);
+    if (!slots[i])
+        cr_fatal("out of memory");
+    slots[i][0] = '\0';
+    return slots[i];
+}
+
+const char *wb_esc(const void *p, size_t n, size_t max)
+{
+    size_t cap = (max < n ? max : n) * 4 + 64;
+    return wb_escape(p, n, max, wb_msgbuf(cap), cap);
+}
+
+const char *wb_diff(const void *want, size_t wlen, const void *got, size_t glen, size_t max)
+{
+    const unsigned char *w = want, *g = got;
+    size_t at = 0;
+    while (at < wlen && at < glen && w[at] == g[at])
+        at++;
+    if (at == wlen && at == glen)
+        return "no difference";
+    /* show the bytes around the first difference */
+    size_t from = at > 40 ? at - 40 : 0, ecap = max * 4 + 64;
+    char *e = malloc(ecap), *r = malloc(ecap);
+    if (!e || !r)
+        cr_fatal("out of memory");
+    wb_escape(w + from, wlen - from, max, e, ecap);
+    wb_escape(g + from, glen - from, max, r, ecap);
+    size_t cap = 2 * ecap + 200;
+    char *out = wb_msgbuf(cap);
+    snprintf(out, cap, "first difference at byte %zu\n%sexpected: %s\nreceived: %s", at,
+             from ? "(both shown from 40 bytes before the difference)\n" : "", e, r);
+    free(e);
+    free(r);
     return out;
 }
 
@@ -257,12 +315,30 @@ const char *wb_stderr_tail(struct wb_proc *p, size_t cap)
     return tail;
 }
 
+static char tmpdir_path[4096];
+static pid_t tmpdir_owner;
+
+/* "(the test's temporary directory: PATH ...)" when it has one, else "". */
+static const char *tmpdir_note(void)
+{
+    static char note[4200];
+    if (!tmpdir_path[0])
+        return "";
+    snprintf(note, sizeof note, "(the test's temporary directory: %s -- removed at its end; "
+             "WB_KEEP_TMP=1 keeps it)", tmpdir_path);
+    return note;
+}
+
 const char *wb_describe(struct wb_proc *p)
 {
-    static char out[8192];
+    static char out[8192 + 4200];
     char state[256];
-    if (!p)
-        return "(code under test in this process: no program)";
+    if (!p) {
+        const char *note = tmpdir_note();
+        snprintf(out, sizeof out, "(code under test in this process: no program)%s%s",
+                 *note ? "\n" : "", note);
+        return out;
+    }
     /* A program that just closed a connection may be busy dying (a
      * sanitizer report takes a moment): give it a little time to say so. */
     wb_wait_exit(p, 500, NULL);
@@ -271,9 +347,9 @@ const char *wb_describe(struct wb_proc *p)
     else
         snprintf(state, sizeof state, "the program is still running");
     const char *tail = wb_stderr_tail(p, 3000);
-    snprintf(out, sizeof out, "(%s: %s)\n--- its stderr %s---\n%s%s", state,
-             p->args, *tail ? "(last lines) " : "",
-             *tail ? tail : "(empty)\n",
+    const char *note = tmpdir_note();
+    snprintf(out, sizeof out, "(%s: %s)\n%s%s--- its stderr %s---\n%s%s", state, p->args, note,
+             *note ? "\n" : "", *tail ? "(last lines) " : "", *tail ? tail : "(empty)\n",
              *tail && tail[strlen(tail) - 1] != '\n' ? "\n" : "");
     return out;
 }
@@ -305,7 +381,7 @@ static int read_listening_line(struct wb_proc *p, int ms, char *why,
             break;
         }
         struct pollfd pfd = { .fd = p->out_fd, .events = POLLIN };
-        int r = poll(&pfd, 1, ms_left(deadline));
+        int r = poll(&pfd, 1, wb_ms_left(deadline));
         if (r < 0 && errno == EINTR)
             continue;
         if (r == 0) {
@@ -365,7 +441,13 @@ static int read_listening_line(struct wb_proc *p, int ms, char *why,
         host++;
         colon[-1] = '\0';
     }
-    snprintf(p->host, sizeof p->host, "%s", host);
+    size_t hlen = strlen(host);
+    if (hlen == 0 || hlen >= sizeof p->host) {
+        snprintf(why, whylen, "the host in the \"listening on\" line is %s: not an address",
+                 hlen ? "too long" : "empty");
+        return -1;
+    }
+    memcpy(p->host, host, hlen + 1);
     p->port = (int)port;
     return 0;
 }
@@ -631,7 +713,7 @@ void wb_send(struct wb_proc *p, int fd, const void *data, size_t len)
     long long deadline = wb_now_ms() + WB_IO_MS;
     while (len > 0) {
         struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-        int r = poll(&pfd, 1, ms_left(deadline));
+        int r = poll(&pfd, 1, wb_ms_left(deadline));
         if (r == 0)
             cr_fatal("the program stopped reading: %zu bytes could not be sent within %d ms\n%s",
                      len, WB_IO_MS, wb_describe(p));
@@ -700,7 +782,7 @@ size_t wb_exchange(struct wb_proc *p, int fd, const void *out, size_t outlen,
         struct pollfd pfd = { .fd = fd, .events = POLLIN };
         if (sent < outlen)
             pfd.events |= POLLOUT;
-        int r = poll(&pfd, 1, ms_left(deadline));
+        int r = poll(&pfd, 1, wb_ms_left(deadline));
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -731,7 +813,7 @@ size_t wb_recv(int fd, void *buf, size_t len, int ms)
     long long deadline = wb_now_ms() + ms;
     while (got < len) {
         struct pollfd pfd = { .fd = fd, .events = POLLIN };
-        int r = poll(&pfd, 1, ms_left(deadline));
+        int r = poll(&pfd, 1, wb_ms_left(deadline));
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -752,7 +834,7 @@ size_t wb_recv_line(int fd, char *buf, size_t cap, int ms)
     long long deadline = wb_now_ms() + ms;
     while (got + 1 < cap) {
         struct pollfd pfd = { .fd = fd, .events = POLLIN };
-        int r = poll(&pfd, 1, ms_left(deadline));
+        int r = poll(&pfd, 1, wb_ms_left(deadline));
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -776,7 +858,7 @@ int wb_wait_eof(int fd, int ms)
     long long deadline = wb_now_ms() + ms;
     for (;;) {
         struct pollfd pfd = { .fd = fd, .events = POLLIN };
-        int r = poll(&pfd, 1, ms_left(deadline));
+        int r = poll(&pfd, 1, wb_ms_left(deadline));
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -837,27 +919,15 @@ void wb_expect_bytes(struct wb_proc *p, int fd, const void *expected,
         return;
     }
 
-    size_t at = 0;
-    while (at < n && at < len && got[at] == ((const char *)expected)[at])
-        at++;
     const char *what = n == len ? "different bytes"
                        : wb_wait_eof(fd, 0) == 1 ? "the connection was closed before the last byte"
                        : n == 0 ? "nothing arrived" : "too few bytes arrived";
-    /* show the bytes around the first difference */
-    size_t from = at > 40 ? at - 40 : 0;
-    char e[2048], r[2048];
-    wb_escape((const char *)expected + from, len - from, 300, e, sizeof e);
-    wb_escape(got + from, n - from, 300, r, sizeof r);
+    const char *diff = wb_diff(expected, len, got, n, 300);
     free(got);
     cr_fatal("%s\n"
-             "%s within %d ms: %zu of %zu bytes received, first difference at byte %zu\n"
-             "%s"
-             "expected: %s\n"
-             "received: %s\n"
+             "%s within %d ms: %zu of %zu bytes received, %s\n"
              "%s",
-             context, what, ms, n, len, at,
-             from ? "(both shown from 40 bytes before the difference)\n" : "", e, r,
-             p ? wb_describe(p) : "");
+             context, what, ms, n, len, diff, p ? wb_describe(p) : "");
 }
 
 void wb_expect_eof(struct wb_proc *p, int fd, int ms, const char *context_fmt, ...)
@@ -873,4 +943,103 @@ void wb_expect_eof(struct wb_proc *p, int fd, int ms, const char *context_fmt, .
     cr_fatal("%s\nexpected the connection to be closed (EOF) within %d ms, but %s\n%s",
              context, ms, r == 0 ? "more bytes arrived" : "it stayed open",
              p ? wb_describe(p) : "");
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+static int keep_tmp(void)
+{
+    const char *keep = getenv("WB_KEEP_TMP");
+    return keep && *keep && strcmp(keep, "0") != 0;
+}
+
+/* A test that crashes or times out runs no teardown. So a janitor process
+ * waits on a pipe whose write end only the test process holds: when the
+ * test process is gone, for any reason, the read returns and the janitor
+ * runs rm -rf on the directory. It is in a process group of its own, like
+ * the watchdog, so that nothing that kills the test's group kills it too.
+ * Between fork() and exec() it calls only read(), close() and execv(),
+ * which are safe in the child of a process with threads. */
+static int janitor_w = -1;
+static pid_t janitor = -1;
+
+static void start_janitor(const char *path)
+{
+    int fds[2];
+    if (pipe(fds) < 0)
+        return; /* then only wb_test_fini() removes it */
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        for (int fd = 3; fd < 1024; fd++)
+            if (fd != fds[0])
+                close(fd);
+        char c;
+        while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        char *const argv[] = { "rm", "-rf", "--", (char *)path, NULL };
+        execv("/bin/rm", argv);
+        _exit(127);
+    }
+    close(fds[0]);
+    janitor_w = fds[1];
+    janitor = pid;
+}
+
+const char *wb_tmpdir(void)
+{
+    if (tmpdir_path[0])
+        return tmpdir_path;
+    const char *tmp = getenv("TMPDIR");
+    const char *suite = criterion_current_test ? criterion_current_test->category : "test";
+    const char *name = criterion_current_test ? criterion_current_test->name : "test";
+    char path[sizeof tmpdir_path];
+    /* Names are cut so that the path stays short; XXXXXX makes it unique. */
+    snprintf(path, sizeof path, "%s/wb-%.40s-%.60s-XXXXXX", tmp && *tmp ? tmp : "/tmp", suite,
+             name);
+    if (!mkdtemp(path))
+        cr_fatal("test setup: cannot create the test's temporary directory %s: %s", path,
+                 strerror(errno));
+    memcpy(tmpdir_path, path, sizeof path);
+    tmpdir_owner = getpid();
+    if (!keep_tmp())
+        start_janitor(tmpdir_path);
+    return tmpdir_path;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0; /* go on: remove what can be removed */
+}
+
+/* Removes the test's temporary directory, unless WB_KEEP_TMP asks to keep
+ * it, and lets the janitor go. Only the process that made it does (not a
+ * child the test forked). */
+static void remove_tmpdir(void)
+{
+    if (!tmpdir_path[0] || getpid() != tmpdir_owner)
+        return;
+    if (keep_tmp()) {
+        fprintf(stderr, "kept the test's temporary directory (WB_KEEP_TMP): %s\n", tmpdir_path);
+        return;
+    }
+    nftw(tmpdir_path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (janitor_w >= 0) {
+        close(janitor_w); /* it wakes, finds nothing left, and exits */
+        janitor_w = -1;
+        waitpid(janitor, NULL, 0);
+        janitor = -1;
+    }
+    tmpdir_path[0] = '\0';
 }

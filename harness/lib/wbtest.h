@@ -10,8 +10,12 @@
  *    crash or a timeout (a watchdog process kills the group).
  *  - Clients: connect, send and receive with deadlines; hostile clients
  *    (one byte at a time, never reading, resetting).
- *  - Messages: bytes escaped C-style and cut at a sensible length, and
- *    expected-vs-received assertions that say what was sent.
+ *  - Messages: bytes escaped C-style and cut at a sensible length, where
+ *    two byte strings first differ, and expected-vs-received assertions
+ *    that say what was sent. Other test helpers (httpc.h) build their
+ *    messages from these, so every message looks the same.
+ *  - Files: a fresh temporary directory per test (wb_tmpdir), removed at
+ *    its end.
  *
  * Every function that can fail in a way the test cannot go on from calls
  * cr_fatal() with a message for the learner; they return only on success
@@ -53,6 +57,10 @@ long long wb_now_ms(void);
 /* Waits ms milliseconds. Only for tests whose subject is time itself (an
  * idle timeout); everything else waits for an event with a deadline. */
 void wb_pause_ms(int ms);
+
+/* The milliseconds left until deadline (a wb_now_ms() time), 0 once it
+ * has passed: a poll() timeout. */
+int wb_ms_left(long long deadline);
 
 /* ---- the program under test ------------------------------------------- */
 
@@ -103,7 +111,8 @@ int wb_wait_exit(struct wb_proc *p, int ms, int *status);
 int wb_stop(struct wb_proc *p, int grace_ms);
 
 /* "the program is still running" / "exited with status 1" / "was killed by
- * signal 6 (Aborted)", then the tail of its stderr. For failure messages.
+ * signal 6 (Aborted)", then the tail of its stderr, and the test's
+ * temporary directory when it has one (wb_tmpdir). For failure messages.
  * p may be NULL (tests of code in the test process): wb_send(NULL, ...)
  * and the other helpers that take p then say so. */
 const char *wb_describe(struct wb_proc *p);
@@ -215,6 +224,33 @@ void wb_expect_eof(struct wb_proc *p, int fd, int ms, const char *context_fmt,
  * Returns out. */
 char *wb_escape(const void *p, size_t n, size_t max, char *out, size_t cap);
 
+/* The same for a line of text shown as it is (a header field): no quotes
+ * around it, printable ASCII as is -- quotes and backslashes too --, and
+ * every other byte as \xHH. */
+char *wb_escape_text(const void *p, size_t n, size_t max, char *out, size_t cap);
+
+/* Room for a message string of cap bytes (cap > 0), "" at first. Each call
+ * takes the next of WB_MSG_SLOTS slots and frees what that slot held, so
+ * a string lives until the WB_MSG_SLOTS-th following call of wb_msgbuf(),
+ * wb_esc() or wb_diff(): long enough for the parts of one message. Fails
+ * the test when memory runs out. */
+#define WB_MSG_SLOTS 16
+char *wb_msgbuf(size_t cap);
+
+/* p[0..n) escaped by wb_escape(), at most max bytes shown, in a
+ * wb_msgbuf() slot. */
+const char *wb_esc(const void *p, size_t n, size_t max);
+
+/* Where want[0..wlen) and got[0..glen) first differ, for a message, in
+ * one wb_msgbuf() slot:
+ *     first difference at byte K
+ *     (both shown from 40 bytes before the difference)   -- when K > 40
+ *     expected: "..."
+ *     received: "..."
+ * with at most max bytes of each shown, escaped. "no difference" when
+ * they are equal. */
+const char *wb_diff(const void *want, size_t wlen, const void *got, size_t glen, size_t max);
+
 /* A deterministic random generator for test data. The seed comes from
  * WB_SEED in the environment, or from the clock; print wb_seed() in every
  * message about random data so a failure can be replayed:
@@ -222,5 +258,20 @@ char *wb_escape(const void *p, size_t n, size_t max, char *out, size_t cap);
 uint64_t wb_seed(void);
 void wb_random_bytes(void *buf, size_t n);
 uint32_t wb_random_u32(void);
+
+/* ---- files ---------------------------------------------------------------- */
+
+/* A fresh, private (mode 0700) directory for the current test, for the
+ * files it needs: a site to serve, a database. Made on the first call in a
+ * test, as $TMPDIR/wb-SUITE-TEST-XXXXXX (/tmp without TMPDIR); every
+ * further call in that test returns the same path, valid until the test
+ * ends. wb_test_fini() removes it with everything in it, after stopping
+ * the programs the test started; a test that crashes or times out runs no
+ * teardown, so a small janitor process removes it once the test process
+ * is gone. With WB_KEEP_TMP=1 in the environment it stays, and its path is
+ * written to the test's log. Failure messages name it (wb_describe).
+ * Everything in it must stay removable by the test's user. Fails the test
+ * when it cannot be made. */
+const char *wb_tmpdir(void);
 
 #endif

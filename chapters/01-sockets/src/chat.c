@@ -14,6 +14,7 @@
 
 struct member {
     int joined;                    /* 1 once a valid name was given */
+    unsigned long long ticket;     /* joined: its place in the join order */
     char name[CHAT_NAME_MAX + 1];  /* NUL-terminated once joined */
 };
 
@@ -42,10 +43,15 @@ static int chat_on_data(struct loop *l, struct conn *c)
      *
      * Not joined yet: the line is the name. Invalid: "* illegal name\n"
      * and LOOP_CLOSE. Held by a joined member: "* name taken\n" and
-     * LOOP_CLOSE. Else send the newcomer "* The room contains: a, b\n"
-     * (the joined members, in the loop's order: loop_conn(l, i) for
-     * i < loop_nconns(l)), tell every joined member "* NAME has entered
-     * the room\n", and set joined = 1.
+     * LOOP_CLOSE. Else send the newcomer "* The room contains: a, b\n":
+     * the joined members (loop_conn(l, i) for i < loop_nconns(l) whose
+     * member says joined) in the order they joined. That is not the
+     * loop's order, which is the order they connected: a client may
+     * connect first and give its name last. So give the newcomer a
+     * ticket, one above the highest ticket in the room, and list the
+     * others by ticket (collect them in an array and qsort() it). Then
+     * tell every joined member "* NAME has entered the room\n", and set
+     * joined = 1.
      *
      * Joined: send "[NAME] line\n" to every joined member but c.
      *

@@ -7,8 +7,9 @@
  *                          a bad name gets "* illegal name\n", a name someone
  *                          in the room has gets "* name taken\n"; then close
  *   server -> new member   "* The room contains: alice, bob\n" (the others,
- *                          in the order they joined; nothing after ": " when
- *                          the room is empty)
+ *                          in the order they joined -- which is not always
+ *                          the order they connected; nothing after ": "
+ *                          when the room is empty)
  *   server -> the others   "* carol has entered the room\n"
  *   member                 "hi all"        (any line)
  *   server -> the others   "[carol] hi all\n"

@@ -469,6 +469,32 @@ static int drain_wake(struct loop *l)
     return 0;
 }
 
+/* ---- stopping, deadlines and jobs (stage 8) -------------------------------------- */
+
+/* TODO(stage 8): stopping, deadlines and jobs, added to your stage 5
+ * loop_run() (loop_stop(), loop_handle_signals() and drain_wake() above
+ * are stage 8 too):
+ *   - pfds[1] readable: drain_wake(); 'S' seen: begin the stop (once):
+ *     l->stopping = 1, l->drain_end = now + drain_ms, stop accepting,
+ *     and for each connection on_stop() -- NULL or LOOP_CLOSE: closing
+ *     = 1. Then collect_jobs(l) (the pool's 'J').
+ *   - Deadlines: when bytes arrive and cfg.idle_timeout_ms > 0,
+ *     c->deadline_ms = now + idle_timeout_ms. poll() sleeps at most
+ *     until the earliest deadline (of connections without a job). A
+ *     connection past its deadline: closing ones are dropped; else
+ *     on_timeout (NULL: drop); drop it if it is still due after that.
+ *   - Stopping: return 0 once no connection is left. At drain_end,
+ *     cancel_jobs(l) and give them LOOP_CANCEL_MS more (l->hard_end);
+ *     then stop the loop.
+ *   - Closing in stages: a connection the service ends (closing, its
+ *     c->out sent) whose peer has not sent EOF (c->eof, set when recv()
+ *     returns 0) is not dropped at once: shutdown(c->fd, SHUT_WR), set
+ *     c->lingering = 1 and c->deadline_ms = now + LOOP_LINGER_MS; keep
+ *     reading it, throwing the bytes away, and drop it at EOF or at
+ *     that deadline (at once when the loop is stopping).
+ *   - Before returning: drop_conn() every connection without a job;
+ *     close the socket of those with one (loop_free() frees them). */
+
 /* ---- the loop -------------------------------------------------------------------- */
 
 int loop_run(struct loop *l)
@@ -487,51 +513,11 @@ int loop_run(struct loop *l)
      *       close: svc->on_close(l, c) (if not NULL), conn_free(c)
      *   net_accept() failing with EINTR or ECONNABORTED is not fatal.
      *
-     * TODO(stage 5): serve every client at once with poll() instead. See
-     * the lesson for the round; in short:
-     *   - the listening socket non-blocking (net_set_nonblocking);
-     *   - pfds: [0] the listener (POLLIN) -- left out (fd -1) while
-     *     l->nconns >= l->cfg.max_conns, or until l->accept_at after an
-     *     accept() failed with EMFILE/ENFILE/ENOMEM --, [1] l->wake[0]
-     *     (POLLIN), then one per connection: POLLIN while the service
-     *     wants input (not closing, not paused, not failed, no job, and
-     *     c->out.len < out_max / 2: backpressure), POLLOUT while c->out is
-     *     not empty, and fd -1 when neither;
-     *   - after poll(): for each connection, from the last to the first:
-     *     read once and call on_data (EOF: closing = 1; an error:
-     *     failed = 1), send what the socket takes (EAGAIN: later), and
-     *     each time c->out runs empty call on_drain; then drop_conn() a
-     *     connection that failed, or is closing with c->out empty -- but
-     *     never one with a job (c->job): a worker holds its data;
-     *   - accept every waiting client (until EAGAIN) with loop_add();
-     *     EMFILE and the like: l->accept_at = now + LOOP_ACCEPT_RETRY_MS.
-     *   - Without a listener (cfg.listen_fd -1: only connections given by
-     *     loop_add()), return 0 once the last connection is gone.
-     *
-     * TODO(stage 8): stop, deadlines, jobs.
-     *   - pfds[1] readable: drain_wake(); 'S' seen: begin the stop (once):
-     *     l->stopping = 1, l->drain_end = now + drain_ms, stop accepting,
-     *     and for each connection on_stop() -- NULL or LOOP_CLOSE: closing
-     *     = 1. Then collect_jobs(l) (the pool's 'J').
-     *   - Deadlines: when bytes arrive and cfg.idle_timeout_ms > 0,
-     *     c->deadline_ms = now + idle_timeout_ms. poll() sleeps at most
-     *     until the earliest deadline (of connections without a job). A
-     *     connection past its deadline: closing ones are dropped; else
-     *     on_timeout (NULL: drop); drop it if it is still due after that.
-     *   - Stopping: return 0 once no connection is left. At drain_end,
-     *     cancel_jobs(l) and give them LOOP_CANCEL_MS more (l->hard_end);
-     *     then stop the loop.
-     *   - Closing in stages: a connection the service ends (closing, its
-     *     c->out sent) whose peer has not sent EOF (c->eof, set when recv()
-     *     returns 0) is not dropped at once: shutdown(c->fd, SHUT_WR), set
-     *     c->lingering = 1 and c->deadline_ms = now + LOOP_LINGER_MS; keep
-     *     reading it, throwing the bytes away, and drop it at EOF or at
-     *     that deadline (at once when the loop is stopping).
-     *   - Before returning: drop_conn() every connection without a job;
-     *     close the socket of those with one (loop_free() frees them).
-     *
-     * Until stage 2, this loop accepts each client and hangs up at once. */
-    (void)drain_wake; /* the helpers you will call */
+     * Until stage 2 is done, this loop accepts each client and hangs up at
+     * once. Later stages change this function, each from its own TODO:
+     * stage 5 rewrites it around poll() (the section after this one), and
+     * stage 8 adds stopping, deadlines and jobs (the section before it). */
+    (void)drain_wake; /* helpers you will call in stage 8 */
     (void)collect_jobs;
     (void)cancel_jobs;
     for (;;) {
@@ -544,6 +530,34 @@ int loop_run(struct loop *l)
         close(fd);
     }
 }
+
+/* ---- every client at once (stage 5) ---------------------------------------------- */
+
+/* TODO(stage 5): rewrite loop_run() to serve every client at once with
+ * poll(). See the lesson for the round; in short:
+ *   - the listening socket non-blocking (net_set_nonblocking);
+ *   - pfds: [0] the listener (POLLIN) -- left out (fd -1) while
+ *     l->nconns >= l->cfg.max_conns, or until l->accept_at after an
+ *     accept() failed with EMFILE/ENFILE/ENOMEM --, [1] l->wake[0]
+ *     (POLLIN), then one per connection: POLLIN while the service
+ *     wants input (not closing, not paused, not failed, no job, and
+ *     c->out.len < out_max / 2: backpressure), POLLOUT while c->out is
+ *     not empty, and fd -1 when neither;
+ *   - after poll(): for each connection, from the last to the first:
+ *     read once and call on_data (EOF: closing = 1; an error:
+ *     failed = 1), send what the socket takes (EAGAIN: later), and
+ *     each time c->out runs empty call on_drain; then drop_conn() a
+ *     connection that failed, or is closing with c->out empty -- but
+ *     never one with a job (c->job): a worker holds its data;
+ *   - accept every waiting client (until EAGAIN) with loop_add();
+ *     EMFILE and the like: l->accept_at = now + LOOP_ACCEPT_RETRY_MS.
+ *   - Without a listener (cfg.listen_fd -1: only connections given by
+ *     loop_add()), return 0 once the last connection is gone.
+ *   - Before returning, drop_conn() every connection.
+ *
+ * A helper per step keeps it readable: one that says whether a
+ * connection wants input, one that reads, one that sends and calls
+ * on_drain, one that accepts. */
 
 /* ---- the UDP loop -------------------------------------------------------------- */
 

@@ -26,7 +26,9 @@ int net_listen(const char *host, const char *port, int socktype, char *err,
      *
      *  1. getaddrinfo(host, port, &hints, &res) with hints.ai_family =
      *     AF_UNSPEC, hints.ai_socktype = socktype, hints.ai_flags =
-     *     AI_PASSIVE. On failure: gai_strerror(rc) says why.
+     *     AI_PASSIVE. On failure (rc != 0) it leaves errno alone:
+     *     gai_strerror(rc) says why, for err, and errno = EINVAL (but for
+     *     rc == EAI_SYSTEM errno already holds the reason: keep it).
      *  2. For each struct addrinfo in the list: socket(), FD_CLOEXEC with
      *     fcntl(), setsockopt(SO_REUSEADDR) for SOCK_STREAM, bind(),
      *     listen(fd, NET_BACKLOG) for SOCK_STREAM. Keep the first that

@@ -35,7 +35,12 @@
  *
  * Returns the fd, or -1 with errno set; when err is not NULL, a message
  * such as "bind 127.0.0.1:80: Permission denied" is written to
- * err[0..errlen). */
+ * err[0..errlen). errno is that of the call that failed last (socket(),
+ * bind(), ...), except when getaddrinfo() fails -- a host or port it cannot
+ * resolve, like "no-such-host.invalid" or port "12ab": it reports its error
+ * in its return value, not in errno, so errno is then EINVAL (for
+ * EAI_SYSTEM, the errno getaddrinfo() left), and err holds
+ * "getaddrinfo HOST:PORT: " and gai_strerror()'s text. */
 #define NET_BACKLOG 511
 int net_listen(const char *host, const char *port, int socktype,
                char *err, size_t errlen);

@@ -27,17 +27,18 @@ Test(echo, net_send_all_sends_every_byte_through_a_small_buffer)
      * with EINTR when nothing went out yet, or returns after a part (a
      * short count). Only a loop that handles both gets everything out. */
     int sv[2];
-    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0,
+              "test setup: socketpair() failed: %s", strerror(errno));
     int small = 4096;
     setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
     size_t filled = wb_send_until_blocked(sv[0], 20);
     unsigned char *data = malloc(MIB), *got = malloc(filled + MIB);
-    cr_assert(data && got);
+    cr_assert(data && got, "test setup: out of memory");
     wb_random_bytes(data, MIB);
 
     fflush(NULL);
     pid_t pid = fork();
-    cr_assert(pid >= 0);
+    cr_assert(pid >= 0, "test setup: fork() failed: %s", strerror(errno));
     if (pid == 0) { /* the sender */
         close(sv[1]);
         struct sigaction sa;
@@ -74,7 +75,8 @@ Test(echo, net_send_all_sends_every_byte_through_a_small_buffer)
 Test(echo, net_send_all_reports_a_closed_peer_as_epipe)
 {
     int sv[2];
-    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0,
+              "test setup: socketpair() failed: %s", strerror(errno));
     close(sv[1]);
     /* The default action of SIGPIPE is to kill the process: a server
      * that writes to a client who left would die. */
@@ -95,7 +97,7 @@ Test(echo, the_echo_service_moves_input_to_output)
     struct loop *l = loop_new(&cfg, NULL, 0);
     cr_assert(l != NULL, "loop_new() failed");
     struct conn *c = conn_new(-1);
-    cr_assert(c != NULL);
+    cr_assert(c != NULL, "test setup: conn_new() returned NULL (out of memory)");
     buf_append(&c->in, "a\0b\n", 4);
     cr_assert(echo_service.on_data != NULL, "echo_service has no on_data callback");
     int rc = echo_service.on_data(l, c);
@@ -133,7 +135,7 @@ Test(echo, echoes_every_byte_value_including_nul)
 Test(echo, echoes_one_mib_of_random_bytes)
 {
     unsigned char *data = malloc(MIB), *got = malloc(MIB);
-    cr_assert(data && got);
+    cr_assert(data && got, "test setup: out of memory");
     wb_random_bytes(data, MIB);
     struct wb_proc *p = wb_start("--mode", "echo", NULL);
     int fd = wb_connect(p);
@@ -157,7 +159,9 @@ Test(echo, a_half_closed_client_gets_the_rest_then_eof)
     int fd = wb_connect(p);
     wb_send_str(p, fd, "last words");
     /* "I have nothing more to send" -- but the client still reads. */
-    cr_assert(shutdown(fd, SHUT_WR) == 0);
+    cr_assert(shutdown(fd, SHUT_WR) == 0,
+              "test setup: the client's shutdown(SHUT_WR) failed: %s (did the program close "
+              "the connection already?)\n%s", strerror(errno), wb_describe(p));
     wb_expect_str(p, fd, "last words",
                   "sent \"last words\", then shutdown(SHUT_WR): the echo must still arrive");
     wb_expect_eof(p, fd, WB_IO_MS,

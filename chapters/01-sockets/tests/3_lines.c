@@ -49,7 +49,12 @@ Test(lines, every_prefix_of_a_line_is_incomplete)
                   "incomplete (%d): never read past len",
                   wb_escape(line, len, 60, esc, sizeof esc), len, got, LINES_INCOMPLETE);
     }
-    cr_assert(eq(int, lines_find(line, n, LINES_MAX), (int)n));
+    char esc[64];
+    int got = lines_find(line, n, LINES_MAX);
+    cr_assert(eq(int, got, (int)n),
+              "lines_find(%s, len %zu) returned %d; expected %zu: the whole line, its '\\n' "
+              "included, is there now",
+              wb_escape(line, n, 60, esc, sizeof esc), n, got, n);
 }
 
 Test(lines, lines_reverse_reverses_bytes_in_place)
@@ -116,7 +121,7 @@ Test(lines, random_lines_in_random_pieces)
 {
     /* 200 lines of random printable bytes, sent in pieces of random size. */
     char *all = malloc(200 * 80), *want = malloc(200 * 80);
-    cr_assert(all && want);
+    cr_assert(all && want, "test setup: out of memory");
     size_t len = 0;
     for (int i = 0; i < 200; i++) {
         size_t n = wb_random_u32() % 70;

@@ -65,7 +65,9 @@ Test(prices, prices_decode_needs_all_nine_bytes)
                   "is 9 bytes, fewer are incomplete (0)", len, got);
     }
     struct prices_msg out = { 0 };
-    cr_assert(eq(int, prices_decode(m, 9, &out), PRICES_MSG_LEN));
+    int got = prices_decode(m, 9, &out);
+    cr_assert(eq(int, got, PRICES_MSG_LEN), "prices_decode() of a whole 9-byte message "
+              "returned %d; expected %d, the bytes it used", got, PRICES_MSG_LEN);
     cr_assert(out.type == 'I' && out.a == 12345 && out.b == -7,
               "decoded type '%c' a %d b %d; expected 'I' 12345 -7", out.type, out.a, out.b);
 }
@@ -73,7 +75,8 @@ Test(prices, prices_decode_needs_all_nine_bytes)
 Test(prices, prices_mean_of_the_protohackers_example)
 {
     struct prices db = { 0 };
-    cr_assert(eq(int, prices_insert(&db, 12345, 101), 0));
+    int rc = prices_insert(&db, 12345, 101);
+    cr_assert(eq(int, rc, 0), "prices_insert(db, 12345, 101) returned %d; expected 0", rc);
     prices_insert(&db, 12346, 102);
     prices_insert(&db, 12347, 100);
     prices_insert(&db, 40960, 5);

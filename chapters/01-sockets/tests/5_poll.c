@@ -20,7 +20,8 @@ WB_SUITE(poll);
 Test(poll, net_set_nonblocking_makes_reads_return_eagain)
 {
     int sv[2];
-    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0,
+              "test setup: socketpair() failed: %s", strerror(errno));
     cr_assert(eq(int, net_set_nonblocking(sv[0]), 0), "net_set_nonblocking() did not return 0");
     int flags = fcntl(sv[0], F_GETFL);
     int nonblocking = (flags & O_NONBLOCK) != 0, rdwr = (flags & O_ACCMODE) == O_RDWR;

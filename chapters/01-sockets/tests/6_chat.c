@@ -110,6 +110,44 @@ Test(chat, leaving_is_announced_to_the_others)
     (void)carol;
 }
 
+Test(chat, the_member_list_is_in_join_order)
+{
+    /* The loop keeps connections in the order they connected; the list is
+     * in the order members joined. dave connects before carol but gives
+     * his name after her, and bob, in the middle, leaves. */
+    struct wb_proc *p = wb_start("--mode", "chat", NULL);
+    int alice = join(p, "alice", "");
+    int dave = wb_connect(p);
+    expect_line(p, dave, "dave", WELCOME, "right after connecting (before bob and carol)");
+    int bob = join(p, "bob", "alice");
+    expect_line(p, alice, "alice", "* bob has entered the room\n", "when bob joins");
+    int carol = join(p, "carol", "alice, bob");
+    expect_line(p, alice, "alice", "* carol has entered the room\n", "when carol joins");
+    expect_line(p, bob, "bob", "* carol has entered the room\n", "when carol joins");
+    close(bob);
+    expect_line(p, alice, "alice", "* bob has left the room\n", "when bob hangs up");
+    expect_line(p, carol, "carol", "* bob has left the room\n", "when bob hangs up");
+
+    wb_send_str(p, dave, "dave\n");
+    const char *want = "* The room contains: alice, carol\n";
+    wb_expect_bytes(p, dave, want, strlen(want), LINE_MS,
+                    "what dave should receive after sending his name: alice joined first, "
+                    "bob joined and left, carol joined; dave had connected before bob and "
+                    "carol, but a client is in the room only once it has a name");
+    expect_line(p, alice, "alice", "* dave has entered the room\n", "when dave joins");
+    expect_line(p, carol, "carol", "* dave has entered the room\n", "when dave joins");
+
+    int erin = wb_connect(p);
+    expect_line(p, erin, "erin", WELCOME, "right after connecting");
+    wb_send_str(p, erin, "erin\n");
+    want = "* The room contains: alice, carol, dave\n";
+    wb_expect_bytes(p, erin, want, strlen(want), LINE_MS,
+                    "what erin should receive after sending her name: the members in the order "
+                    "they joined -- alice, carol, then dave (bob left). dave connected before "
+                    "carol but joined after her: the loop's order (loop_conn()) is the order "
+                    "of connecting, so give each member a ticket when it joins and list by it");
+}
+
 Test(chat, an_illegal_name_is_refused)
 {
     struct wb_proc *p = wb_start("--mode", "chat", NULL);

@@ -34,7 +34,7 @@ static void EXPECT(struct kv *kv, const char *req, const char *want)
 Test(udp, kv_handle_stores_and_retrieves)
 {
     struct kv *kv = kv_new();
-    cr_assert(kv != NULL);
+    cr_assert(kv != NULL, "kv_new() returned NULL; expected an empty store");
     EXPECT(kv, "foo=bar", NULL);
     EXPECT(kv, "foo", "foo=bar");
     EXPECT(kv, "foo=baz", NULL);
@@ -92,6 +92,17 @@ Test(udp, kv_handle_ignores_requests_of_1000_bytes_or_more)
     kv_free(kv);
 }
 
+/* Sends s as one datagram (an insert: no answer comes). */
+static void send_datagram(struct wb_proc *p, int fd, const char *s)
+{
+    char e[128];
+    ssize_t n = send(fd, s, strlen(s), 0);
+    cr_assert(eq(long, (long)n, (long)strlen(s)),
+              "test setup: send() of the datagram %s returned %ld (%s); expected %zu\n%s",
+              wb_escape(s, strlen(s), 60, e, sizeof e), (long)n,
+              n < 0 ? strerror(errno) : "no error", strlen(s), wb_describe(p));
+}
+
 /* One request over UDP, resent a few times in case a datagram is lost. */
 static size_t ask(struct wb_proc *p, int fd, const char *req, size_t len, char *reply, size_t cap)
 {
@@ -122,7 +133,7 @@ Test(udp, answers_over_udp)
 {
     struct wb_proc *p = wb_start("--mode", "kv", NULL);
     int fd = wb_udp_connect(p);
-    cr_assert(send(fd, "lang=C", 6, 0) == 6);
+    send_datagram(p, fd, "lang=C");
     expect_answer(p, fd, "lang", "lang=C");
     expect_answer(p, fd, "version", "version=" KV_VERSION);
 }
@@ -131,7 +142,7 @@ Test(udp, a_datagram_is_one_request_even_with_newlines)
 {
     struct wb_proc *p = wb_start("--mode", "kv", NULL);
     int fd = wb_udp_connect(p);
-    cr_assert(send(fd, "a\nb=c\nd", 7, 0) == 7);
+    send_datagram(p, fd, "a\nb=c\nd");
     expect_answer(p, fd, "a\nb", "a\nb=c\nd");
     expect_answer(p, fd, "a", "a=");
 }
@@ -140,7 +151,7 @@ Test(udp, clients_share_one_store)
 {
     struct wb_proc *p = wb_start("--mode", "kv", NULL);
     int one = wb_udp_connect(p), two = wb_udp_connect(p);
-    cr_assert(send(one, "shared=yes", 10, 0) == 10);
+    send_datagram(p, one, "shared=yes");
     expect_answer(p, one, "shared", "shared=yes"); /* the insert has landed */
     expect_answer(p, two, "shared", "shared=yes");
 }
@@ -151,7 +162,10 @@ Test(udp, an_oversized_datagram_is_ignored)
     int fd = wb_udp_connect(p);
     char big[1200];
     memset(big, 'z', sizeof big);
-    cr_assert(send(fd, big, sizeof big, 0) == (ssize_t)sizeof big);
+    ssize_t sent = send(fd, big, sizeof big, 0);
+    cr_assert(eq(long, (long)sent, (long)sizeof big),
+              "test setup: send() of a %zu-byte datagram returned %ld (%s); expected %zu",
+              sizeof big, (long)sent, sent < 0 ? strerror(errno) : "no error", sizeof big);
     cr_assert(wb_silent(fd, 300), "a 1200-byte datagram must get no answer (requests of %d "
               "bytes or more are ignored)", KV_DGRAM_MAX);
     expect_answer(p, fd, "z", "z=");

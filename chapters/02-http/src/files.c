@@ -31,12 +31,15 @@ int files_resolve(const char *root_real, const char *decoded, char *out, size_t 
     /* TODO(stage 4): the safety check of the whole server.
      *  1. decoded must start with '/', hold no backslash and no "." or
      *     ".." segment: else -404.
-     *  2. realpath() of root_real + decoded (it follows symlinks); the
-     *     result must be root_real itself or start with root_real + "/":
-     *     else -404 (a symlink pointing out of the root).
+     *  2. realpath() of root_real + decoded (it follows symlinks). It
+     *     failing with EACCES (a folder on the way may not be searched)
+     *     is -403; failing otherwise (no such file) is -404. The result
+     *     must be root_real itself or start with root_real + "/": else
+     *     -404 (a symlink pointing out of the root).
      *  3. A directory: the same for its "index.html".
-     *  4. Only a regular file (S_ISREG) is served: else -404; not
-     *     readable (access(R_OK)): -403.
+     *  4. Only a regular file (S_ISREG) is served: else -404.
+     * Whether the file itself may be read is not checked here: open() in
+     * handler_serve() says so (EACCES there is 403).
      * Copy the real path to out, fill *st (stat()), return 0. */
     (void)root_real;
     (void)decoded;

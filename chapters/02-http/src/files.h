@@ -26,8 +26,10 @@ int files_decode_path(struct http_slice path, char *out, size_t cap);
  * (symlinks out of the root); a directory means its index.html ("/docs"
  * and "/docs/" alike). On success writes the file's real path into
  * out[0..cap), fills *st and returns 0; -404 when there is no such regular
- * file; -403 when a folder on the way may not be searched. (Whether the
- * file itself can be read is for open() to say.) */
+ * file; -403 when realpath() fails with EACCES: a folder on the way may
+ * not be searched. Whether the file itself may be read is not checked
+ * here: open() says so, and the handler answers 403 when it fails with
+ * EACCES. */
 int files_resolve(const char *root_real, const char *decoded, char *out, size_t cap,
                   struct stat *st);
 

@@ -31,7 +31,8 @@ int handler_serve(void *site, const struct http_request *req, const struct buf *
      * with "Content-Type: <files_mime()>" and the file as the body
      * (resp->file_fd, file_off = 0, file_len = its size). An error code
      * from a files_* function is minus the status to answer with
-     * (response_error(resp, -rc)).
+     * (response_error(resp, -rc)). open() failing with EACCES (a file
+     * that may not be read) is 403; failing otherwise, 404.
      *
      * TODO(stage 5): HEAD is GET without the body (resp->head_only = 1);
      * the other methods RFC 9110 defines (POST, PUT, DELETE, CONNECT,
@@ -51,7 +52,9 @@ int handler_serve(void *site, const struct http_request *req, const struct buf *
      * TODO(stage 9): ETag and Last-Modified on every file; If-None-Match
      * (weak comparison, "*") or else If-Modified-Since -> 304; Range ->
      * 206 with Content-Range, or 416 with "Content-Range: bytes * /SIZE"
-     * (no space before the slash). "Accept-Ranges: bytes". */
+     * (no space before the slash). "Accept-Ranges: bytes". HEAD gets the
+     * same: with a Range, 206 and its Content-Range and Content-Length,
+     * only without the body (head_only). */
     (void)req;
     return response_error(resp, 404);
 }

@@ -41,13 +41,21 @@ int http_parse_request_line(const char *buf, size_t len, struct http_request *re
      *
      *  - Skip empty lines ("\r\n" or "\n") before the request line.
      *  - Find the line end (CRLF, or a bare LF). No end yet: if the bytes
-     *    so far could still become a valid line, HTTP_INCOMPLETE (but
-     *    -414 once more than HTTP_MAX_REQUEST_LINE bytes came without an
-     *    end); a CR followed by anything but LF is -400.
+     *    so far could still become a valid line, HTTP_INCOMPLETE; a CR
+     *    followed by anything but LF is -400.
+     *  - The limit: a line longer than HTTP_MAX_REQUEST_LINE is -414. It
+     *    counts the line without its line end (and without the skipped
+     *    empty lines): exactly HTTP_MAX_REQUEST_LINE bytes and "\r\n" is
+     *    fine. Say -414 as soon as the line is too long, before its end
+     *    came -- but a CR at the very end of buf does not count yet: it
+     *    may be the first half of the "\r\n".
      *  - method: 1 or more tchars (is_tchar), then exactly one ' '.
      *  - target: 1 or more bytes > 0x20 and != 0x7f, then exactly one ' '.
      *    Split it at the first '?' into path and query. "*" only for
-     *    OPTIONS; "http://host/path" (absolute-form) has path "/path".
+     *    OPTIONS; "http://host/path" (absolute-form) has path "/path",
+     *    and its host part (up to that '/') holds no '@' -- userinfo,
+     *    "http://user:pass@host/", is -400 (RFC 9110 section 4.2.4) --
+     *    and no '?'.
      *  - version: exactly "HTTP/" DIGIT "." DIGIT; major other than 1 is
      *    -505; minor 0 is 0, anything else counts as 1.
      * Return the bytes used, skipped empty lines and line end included. */
@@ -66,7 +74,8 @@ int http_parse_headers(const char *buf, size_t len, struct http_request *req)
      * the colon is -400); the value is the rest without spaces and tabs
      * around it, and holds no control bytes but '\t' (-400). Store slices
      * in req->headers; more than HTTP_MAX_HEADERS is -431, a line longer
-     * than HTTP_MAX_HEADER_LINE is -431. Return the bytes used, the empty
+     * than HTTP_MAX_HEADER_LINE (without its line end, counted like the
+     * request line's limit) is -431. Return the bytes used, the empty
      * line included, or HTTP_INCOMPLETE before it arrived. */
     (void)buf;
     (void)len;
@@ -113,7 +122,8 @@ int http_scan_head(struct http_scan *s, const char *buf, size_t len)
      *    ended, and while it has not, each time it has doubled in length
      *    since the last check (s->checked) or passed HTTP_MAX_REQUEST_LINE:
      *    its error, if any, is the answer. An unfinished field line over
-     *    HTTP_MAX_HEADER_LINE, or len >= HTTP_MAX_HEAD: -431. Else
+     *    HTTP_MAX_HEADER_LINE (a CR at its very end not counted: it may
+     *    be half of the "\r\n"), or len >= HTTP_MAX_HEAD: -431. Else
      *    HTTP_INCOMPLETE. */
     (void)s;
     (void)buf;
@@ -135,7 +145,14 @@ int http_check_head(const struct http_request *req, struct http_head_info *info)
     memset(info, 0, sizeof *info);
     (void)req;
     /* TODO(stage 2): HTTP/1.1 needs exactly one Host field (else -400);
-     * HTTP/1.0 may have none (but not two). Put its value in info->host.
+     * HTTP/1.0 may have none (but not two). Its value must be a host,
+     * then optionally ':' and a port of digits only, else -400:
+     *   - "[" IPv6 address "]": one or more hex digits, ':' and '.'
+     *     between brackets that close ("[::1" and "[]" are -400);
+     *   - or a name or IPv4 address: letters, digits, "-._~", %XX, and
+     *     "!$&'()*+,;=" (so '@', '/', spaces are -400);
+     *   - "example.com:abc" and "a:1x" are -400; an empty value is valid.
+     * Put the value in info->host.
      *
      * TODO(stage 6): info->keep_alive: HTTP/1.1 stays open unless a
      * Connection field lists "close"; HTTP/1.0 closes unless it lists
@@ -144,7 +161,14 @@ int http_check_head(const struct http_request *req, struct http_head_info *info)
      * TODO(stage 7): the body. Content-Length: digits only, no overflow,
      * repeated only with the same value (else -400) -> HTTP_BODY_LENGTH
      * when > 0. Transfer-Encoding: with Content-Length, or in HTTP/1.0,
-     * -400 (request smuggling); "chunked" -> HTTP_BODY_CHUNKED; anything
-     * else -501. */
+     * or twice, -400 (request smuggling). Its value is a list of codings,
+     * applied in order (split at ',', trim, skip empty ones):
+     *   - the final coding is not "chunked" ("gzip", "chunked, gzip"):
+     *     nothing says where the body ends -- -400, and the connection
+     *     closes (RFC 9112 section 6.3);
+     *   - "chunked" twice: -400;
+     *   - codings before the final "chunked" ("gzip, chunked"): -501,
+     *     only chunked is implemented;
+     *   - "chunked" alone (any case) -> HTTP_BODY_CHUNKED. */
     return 0;
 }

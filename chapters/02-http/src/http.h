@@ -24,7 +24,10 @@
 
 /* Limits. A longer request line is 414 URI Too Long; a longer header line,
  * more header fields or a longer head is 431 Request Header Fields Too
- * Large. */
+ * Large. The two line limits count a line without its line end (CRLF or
+ * LF) and, for the request line, without the empty lines before it: a
+ * request line of exactly HTTP_MAX_REQUEST_LINE bytes and its CRLF is
+ * accepted; one byte more is 414. */
 #define HTTP_MAX_REQUEST_LINE 8192
 #define HTTP_MAX_HEADER_LINE 8192
 #define HTTP_MAX_HEADERS 64
@@ -79,10 +82,14 @@ int http_slice_eq_nocase(struct http_slice s, const char *cstr);
  * cannot (a method that is not a token, not exactly one space between the
  * parts, a target with control bytes or spaces, a target that is neither
  * "/path" (origin-form), "http://host/path" (absolute-form: path is
- * "/path") nor "*" for OPTIONS, a '#' fragment, a version that is not
- * "HTTP/" DIGIT "." DIGIT, a CR not followed by LF); -414 when
- * the line is longer than HTTP_MAX_REQUEST_LINE; -505 for a version other
- * than HTTP/1.x. */
+ * "/path") nor "*" for OPTIONS, userinfo in an absolute-form target
+ * ("http://user:pass@host/": RFC 9110 section 4.2.4), a '#' fragment, a
+ * version that is not "HTTP/" DIGIT "." DIGIT, a CR not followed by LF);
+ * -414 when the line, its line end not counted, is longer than
+ * HTTP_MAX_REQUEST_LINE -- as soon as that many bytes and one more came
+ * without a line end (a CR at the very end of buf is not counted yet: it
+ * may be the first half of the CRLF); -505 for a version other than
+ * HTTP/1.x. */
 int http_parse_request_line(const char *buf, size_t len, struct http_request *req);
 
 /* Parses header fields from buf[0..len), which starts right after the
@@ -93,7 +100,8 @@ int http_parse_request_line(const char *buf, size_t len, struct http_request *re
  * yet; -400 for a malformed field (no colon, a name that is not a token,
  * whitespace before the colon, obs-fold -- a line starting with a space or
  * tab --, a control byte other than tab in the value); -431 for a line
- * longer than HTTP_MAX_HEADER_LINE or more than HTTP_MAX_HEADERS fields. */
+ * longer than HTTP_MAX_HEADER_LINE (its line end not counted, as above)
+ * or more than HTTP_MAX_HEADERS fields. */
 int http_parse_headers(const char *buf, size_t len, struct http_request *req);
 
 /* The whole head: the request line, then the header fields, then no more
@@ -133,12 +141,20 @@ const struct http_slice *http_header_get(const struct http_request *req,
                                          const char *name);
 
 /* Checks the head for what RFC 9112 requires and says how to read the body.
- * Returns 0, or -400 when: HTTP/1.1 without exactly one Host field; a
- * Content-Length that is not all digits, overflows, or appears twice with
- * different values; Transfer-Encoding together with Content-Length (a
- * request smuggling risk); Transfer-Encoding in HTTP/1.0. Returns -501 for
- * a Transfer-Encoding other than "chunked". keep_alive: HTTP/1.1 unless
- * "Connection: close", HTTP/1.0 only with "Connection: keep-alive". */
+ * Returns 0, or -400 when: HTTP/1.1 without exactly one Host field; a Host
+ * value that is not host [":" port] -- a name or IPv4 address (letters,
+ * digits, "-._~", %XX, "!$&'()*+,;="), or an IPv6 address in brackets,
+ * then optionally ':' and digits: "example.com:abc", "a:1x", "[::1" and
+ * "user@host" are 400, an empty value is valid; a Content-Length that is
+ * not all digits, overflows, or appears twice with different values;
+ * Transfer-Encoding together with Content-Length (a request smuggling
+ * risk); Transfer-Encoding in HTTP/1.0; a Transfer-Encoding whose final
+ * coding is not chunked ("gzip", "chunked, gzip": the body's end cannot
+ * be found, RFC 9112 section 6.3 -- the connection must then be closed),
+ * or that lists chunked twice; two Transfer-Encoding fields. Returns -501
+ * when codings come before the final chunked ("gzip, chunked"): only
+ * chunked is implemented. keep_alive: HTTP/1.1 unless "Connection: close",
+ * HTTP/1.0 only with "Connection: keep-alive". */
 int http_check_head(const struct http_request *req, struct http_head_info *info);
 
 #endif

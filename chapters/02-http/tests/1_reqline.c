@@ -288,6 +288,111 @@ Test(reqline, a_line_longer_than_the_limit_is_414)
     free(big);
 }
 
+/* "GET /aaa... HTTP/1.1" of exactly len bytes (len >= 16), then end[]. */
+static char *line_of(size_t len, const char *version, const char *end, size_t *n)
+{
+    size_t elen = strlen(end);
+    char *s = malloc(len + elen + 1);
+    cr_assert(s != NULL, "out of memory");
+    memcpy(s, "GET /", 5);
+    memset(s + 5, 'a', len - 5 - 9);
+    memcpy(s + len - 9, " ", 1);
+    memcpy(s + len - 8, version, 8);
+    memcpy(s + len, end, elen);
+    *n = len + elen;
+    return s;
+}
+
+Test(reqline, the_limit_counts_the_line_without_its_line_end)
+{
+    enum { MAX = HTTP_MAX_REQUEST_LINE, USED = 1 /* the bytes used: the whole input */ };
+    static const struct {
+        size_t line;     /* the line's length without its end */
+        const char *end; /* what follows it */
+        int want;        /* USED, HTTP_INCOMPLETE or -414 */
+        const char *why;
+    } cases[] = {
+        { MAX, "\r\n", USED, "exactly HTTP_MAX_REQUEST_LINE bytes, then CRLF: the limit counts "
+          "the line without its line end, so this is within it" },
+        { MAX, "\n", USED, "exactly HTTP_MAX_REQUEST_LINE bytes, then a bare LF" },
+        { MAX, "", HTTP_INCOMPLETE, "exactly HTTP_MAX_REQUEST_LINE bytes and no line end yet: "
+          "not too long, the line end may still come" },
+        { MAX, "\r", HTTP_INCOMPLETE, "exactly HTTP_MAX_REQUEST_LINE bytes and a CR: the CR may be "
+          "the first half of the CRLF, so it does not count (yet)" },
+        { MAX + 1, "\r\n", -414, "HTTP_MAX_REQUEST_LINE + 1 bytes, then CRLF: one byte too long" },
+        { MAX + 1, "", -414, "HTTP_MAX_REQUEST_LINE + 1 bytes and no line end yet: too long "
+          "already, whatever follows" },
+        { MAX + 1, "\r", -414, "HTTP_MAX_REQUEST_LINE + 1 bytes and a CR: too long already" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n;
+        char *in = line_of(cases[i].line, "HTTP/1.1", cases[i].end, &n);
+        struct http_request req;
+        char *copy;
+        int got = parse_line(in, n, &req, &copy);
+        free(copy);
+        free(in);
+        int want = cases[i].want == USED ? (int)n : cases[i].want;
+        cr_expect(eq(int, got, want),
+                  "http_parse_request_line(\"GET /aaa...aaa HTTP/1.1\" (%zu bytes) + %s, %zu) "
+                  "returned %d; expected %d%s: %s (HTTP_MAX_REQUEST_LINE is %d)",
+                  cases[i].line, ht_esc(cases[i].end, strlen(cases[i].end), 8), n, got, want,
+                  cases[i].want == USED ? ", the bytes used" : "", cases[i].why, MAX);
+    }
+    /* Empty lines before the request line are not part of it. */
+    size_t n;
+    char *in = line_of(MAX, "HTTP/1.1", "\r\n", &n);
+    char *with_empty = malloc(n + 2);
+    cr_assert(with_empty != NULL, "out of memory");
+    memcpy(with_empty, "\r\n", 2);
+    memcpy(with_empty + 2, in, n);
+    struct http_request req;
+    char *copy;
+    int got = parse_line(with_empty, n + 2, &req, &copy);
+    free(copy);
+    cr_expect(eq(int, got, (int)n + 2),
+              "http_parse_request_line(\"\\r\\n\" + a request line of exactly %d bytes + "
+              "\"\\r\\n\", %zu) returned %d; expected %zu: the empty line before the request "
+              "line is skipped, and does not count against the limit",
+              MAX, n + 2, got, n + 2);
+    free(with_empty);
+    free(in);
+}
+
+Test(reqline, userinfo_in_an_absolute_form_target_is_400)
+{
+    static const char *const bad[] = {
+        "GET http://user:pass@example.com/ HTTP/1.1\r\n",
+        "GET http://user@example.com/index.html HTTP/1.1\r\n",
+        "GET http://@example.com/ HTTP/1.1\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t n = strlen(bad[i]);
+        struct http_request req;
+        char *copy;
+        int got = parse_line(bad[i], n, &req, &copy);
+        free(copy);
+        cr_expect(eq(int, got, -400),
+                  "http_parse_request_line(%s) returned %d; expected -400: an http URI carries "
+                  "no userinfo (\"user:pass@\" before the host; RFC 9110 section 4.2.4) -- it "
+                  "would put a password into every log on the way. Look for '@' between "
+                  "\"://\" and the '/' that starts the path",
+                  ht_esc(bad[i], n, 120), got);
+    }
+    /* An '@' in the path is fine: only the host part may not have one. */
+    static const char ok[] = "GET http://example.com/a@b HTTP/1.1\r\n";
+    struct http_request req;
+    char *copy;
+    int got = parse_line(ok, sizeof ok - 1, &req, &copy);
+    cr_expect(eq(int, got, (int)sizeof ok - 1),
+              "http_parse_request_line(%s) returned %d; expected %zu: an '@' in the path is "
+              "allowed, only the host part may not hold one",
+              ht_esc(ok, sizeof ok - 1, 120), got, sizeof ok - 1);
+    if (got > 0)
+        expect_slice("path", req.path, "/a@b", ok, sizeof ok - 1, copy);
+    free(copy);
+}
+
 /* ---- against the running server -------------------------------------------
  *
  * Until stage 2 parses header fields, every complete request gets 400 --
@@ -345,6 +450,38 @@ Test(reqline, a_request_line_sent_byte_by_byte_is_parsed_once_complete)
     close(fd);
 }
 
+Test(reqline, a_request_line_of_exactly_the_limit_is_not_too_long)
+{
+    /* HTTP/2.0: the answer (505) depends on the request line alone. The
+     * line is cut after its CR, so the server sees the CR at the end of
+     * what it has -- which may be the first half of the CRLF. */
+    size_t n;
+    char *line = line_of(HTTP_MAX_REQUEST_LINE, "HTTP/2.0", "\r", &n);
+    static const char rest[] = "\nHost: localhost\r\n\r\n";
+    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    int fd = wb_connect(p);
+    wb_send(p, fd, line, n);
+    ht_expect_silence(p, fd, 300, line, n,
+                      "a request line of exactly HTTP_MAX_REQUEST_LINE bytes and its CR arrived "
+                      "(the LF not yet): the server must wait for the rest. The limit counts "
+                      "the line without its line end, and a CR at the end may be half of one -- "
+                      "a 414 here means the CR was counted");
+    wb_send(p, fd, rest, sizeof rest - 1);
+    char *all = malloc(n + sizeof rest);
+    cr_assert(all != NULL, "out of memory");
+    memcpy(all, line, n);
+    memcpy(all + n, rest, sizeof rest);
+    struct ht_response *r = ht_read(p, fd, all, n + sizeof rest - 1, 0);
+    ht_expect_status(p, r, 505, all, n + sizeof rest - 1,
+                     "a request line of exactly HTTP_MAX_REQUEST_LINE bytes (its CRLF not "
+                     "counted) is within the limit: not 414, so the version decides -- 505 for "
+                     "HTTP/2.0");
+    ht_free(r);
+    free(all);
+    free(line);
+    close(fd);
+}
+
 Test(reqline, a_very_long_target_gets_414)
 {
     size_t tlen = HTTP_MAX_REQUEST_LINE + 500, n = 0;
@@ -357,7 +494,8 @@ Test(reqline, a_very_long_target_gets_414)
     struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
     struct ht_response *r = ht_exchange(p, req, n);
     ht_expect_status(p, r, 414, req, n,
-                     "a request line longer than HTTP_MAX_REQUEST_LINE gets 414 URI Too Long");
+                     "a request line longer than HTTP_MAX_REQUEST_LINE (8192 bytes, its line end "
+                     "not counted) gets 414 URI Too Long");
     ht_free(r);
     free(req);
     r = ht_exchange_str(p, "GET / HTTP/2.0\r\nHost: localhost\r\n\r\n");

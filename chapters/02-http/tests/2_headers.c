@@ -275,6 +275,23 @@ Test(headers, a_field_line_longer_than_the_limit_is_431)
               "%zu bytes \"X-Long: aaa...\" and no line end yet returned %d; expected -431: the "
               "line is already too long -- waiting for more would let a client fill the memory",
               n, got);
+
+    /* Exactly at the limit: the line end is not counted. */
+    char *edge = long_field(HTTP_MAX_HEADER_LINE - 8, 1, &n);
+    got = parse_fields(edge, n, &req, &copy);
+    free(copy);
+    cr_expect(eq(int, got, (int)n),
+              "a field line of exactly HTTP_MAX_HEADER_LINE (%d) bytes, then \"\\r\\n\\r\\n\", "
+              "returned %d; expected %zu: the limit counts the line without its line end",
+              HTTP_MAX_HEADER_LINE, got, n);
+    got = parse_fields(edge, n - 3, &req, &copy);
+    free(copy);
+    free(edge);
+    cr_expect(eq(int, got, HTTP_INCOMPLETE),
+              "a field line of exactly HTTP_MAX_HEADER_LINE (%d) bytes and a CR, the LF not yet "
+              "there, returned %d; expected HTTP_INCOMPLETE (%d): the CR may be the first half "
+              "of the CRLF, so it does not count against the limit",
+              HTTP_MAX_HEADER_LINE, got, HTTP_INCOMPLETE);
 }
 
 Test(headers, a_head_longer_than_http_max_head_is_431)
@@ -354,6 +371,47 @@ Test(headers, http_check_head_wants_exactly_one_host_in_http_1_1)
     }
 }
 
+Test(headers, http_check_head_wants_a_host_and_a_port_of_digits)
+{
+    static const struct {
+        const char *host;
+        int want;
+        const char *why;
+    } cases[] = {
+        { "example.com", 0, "a name" },
+        { "example.com:8080", 0, "a name and a port" },
+        { "127.0.0.1:80", 0, "an IPv4 address and a port" },
+        { "[::1]", 0, "an IPv6 address, in brackets" },
+        { "[::1]:8080", 0, "an IPv6 address and a port" },
+        { "localhost:", 0, "an empty port: port is *DIGIT, zero digits allowed" },
+        { "", 0, "an empty Host: what a client sends for a URI without a host (RFC 9112 "
+          "section 3.2)" },
+        { "example.com:abc", -400, "a port that is not digits" },
+        { "a:1x", -400, "a port that is not all digits" },
+        { "a:1:2", -400, "two colons after a name: the port would be \"1:2\"" },
+        { "[::1", -400, "an IPv6 literal whose ']' never comes" },
+        { "[::1]x", -400, "something other than ':' after the ']'" },
+        { "[::1]:8x", -400, "an IPv6 literal with a port that is not digits" },
+        { "[]", -400, "an empty IPv6 literal" },
+        { "user@example.com", -400, "userinfo: '@' is not part of a host" },
+        { "a/b", -400, "a '/' in the host" },
+        { "a b", -400, "a space in the host" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char in[256];
+        snprintf(in, sizeof in, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", cases[i].host);
+        struct http_head_info info;
+        char *copy;
+        int got = check(in, &info, &copy);
+        free(copy);
+        cr_expect(eq(int, got, cases[i].want),
+                  "http_check_head() for \"Host: %s\" returned %d; expected %d: %s. A Host is "
+                  "a name or IPv4 address (letters, digits, \"-._~\", %%XX, \"!$&'()*+,;=\") or "
+                  "an [IPv6] address, then optionally ':' and digits (RFC 9110 section 7.2)",
+                  cases[i].host, got, cases[i].want, cases[i].why);
+    }
+}
+
 /* ---- against the running server ------------------------------------------- */
 
 Test(headers, http_1_1_without_host_gets_400)
@@ -373,6 +431,32 @@ Test(headers, http_1_1_without_host_gets_400)
               ht_describe_request(p, r->req, r->req_len), ht_describe_response(r));
     ht_free(r);
     ht_expect_accepted(p, "the same request as above with a Host field");
+}
+
+Test(headers, a_malformed_host_gets_400)
+{
+    static const char *const bad[] = {
+        "GET /hello.txt HTTP/1.1\r\nHost: example.com:abc\r\n\r\n",
+        "GET /hello.txt HTTP/1.1\r\nHost: a:1x\r\n\r\n",
+        "GET /hello.txt HTTP/1.1\r\nHost: [::1\r\n\r\n",
+    };
+    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct ht_response *r = ht_exchange_str(p, bad[i]);
+        ht_expect_status(p, r, 400, NULL, 0,
+                         "a Host field that is not host[:port] -- a port that is not digits, "
+                         "an IPv6 literal without its ']' -- gets 400 Bad Request (RFC 9112 "
+                         "section 3.2): http_check_head() returns -400");
+        ht_free(r);
+    }
+    struct ht_response *r =
+        ht_exchange_str(p, "GET /hello.txt HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n");
+    cr_assert(r->status != 400,
+              "\"Host: [::1]:8080\" is a valid Host (an IPv6 address and a port), but the "
+              "request got 400\n%s\nreceived: %s",
+              ht_describe_request(p, r->req, r->req_len), ht_describe_response(r));
+    ht_free(r);
+    ht_expect_accepted(p, "after the requests with a malformed Host");
 }
 
 Test(headers, malformed_fields_get_400)

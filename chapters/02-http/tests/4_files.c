@@ -414,8 +414,9 @@ Test(files, the_query_is_ignored_and_the_path_is_decoded)
 
 Test(files, traversal_attacks_never_reveal_the_secret)
 {
-    /* The root is TMP/ht-XXXXXX/root; TMP/ht-XXXXXX/secret.txt is next to
-     * it. None of these may return it, or any other file outside the root. */
+    /* The root is DIR/root and DIR/secret.txt is next to it (DIR: the
+     * test's temporary directory). None of these may return it, or any
+     * other file outside the root. */
     static const char *const attacks[] = {
         "/../secret.txt",
         "/docs/../../secret.txt",

@@ -501,6 +501,42 @@ Test(keepalive, http_scan_head_enforces_the_head_limits_before_the_head_ends)
               HTTP_MAX_HEAD, got);
 }
 
+Test(keepalive, http_scan_head_counts_a_line_without_its_line_end)
+{
+    /* A request line, then a field line, of exactly the limit each; the
+     * bytes arrive so that a read ends right after each line's CR. */
+    static char buf[HTTP_MAX_REQUEST_LINE + HTTP_MAX_HEADER_LINE + 64];
+    size_t n = (size_t)sprintf(buf, "GET /");
+    memset(buf + n, 'a', HTTP_MAX_REQUEST_LINE - 14);
+    n += HTTP_MAX_REQUEST_LINE - 14;
+    n += (size_t)sprintf(buf + n, " HTTP/1.1\r");
+    size_t cr1 = n;
+    n += (size_t)sprintf(buf + n, "\nX-Long: ");
+    memset(buf + n, 'b', HTTP_MAX_HEADER_LINE - 8);
+    n += HTTP_MAX_HEADER_LINE - 8;
+    buf[n++] = '\r';
+    size_t cr2 = n;
+    n += (size_t)sprintf(buf + n, "\nHost: x\r\n\r\n");
+
+    struct http_scan s;
+    http_scan_init(&s);
+    const size_t cuts[] = { cr1, cr2, n };
+    const char *what[] = { "a request line of exactly HTTP_MAX_REQUEST_LINE bytes and its CR",
+                           "then a field line of exactly HTTP_MAX_HEADER_LINE bytes and its CR",
+                           "then the rest of the head" };
+    for (size_t i = 0; i < 3; i++) {
+        char *view = ht_dup(buf, cuts[i]);
+        int got = http_scan_head(&s, view, cuts[i]);
+        free(view);
+        int want = i < 2 ? HTTP_INCOMPLETE : (int)n;
+        cr_assert(eq(int, got, want),
+                  "http_scan_head() after %zu bytes -- %s -- returned %d; expected %d%s. The "
+                  "limits count a line without its line end, and a CR at the end of what came "
+                  "may be the first half of the CRLF: not too long yet",
+                  cuts[i], what[i], got, want, i < 2 ? " (HTTP_INCOMPLETE)" : ", the head's length");
+    }
+}
+
 /* ---- cost: a head that arrives in small pieces ------------------------------ */
 
 Test(keepalive, a_head_sent_three_bytes_at_a_time_costs_linear_work)

@@ -296,10 +296,23 @@ Test(bodies, http_check_head_frames_the_body_and_rejects_ambiguous_framing)
         { "POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", -400, 0, 0,
           "HTTP/1.0 has no Transfer-Encoding: a 1.0 request that sends it is not to be "
           "trusted (RFC 9112 section 6.1)" },
-        { POST "Transfer-Encoding: gzip\r\n\r\n", -501, 0, 0,
-          "a transfer coding the server does not implement: 501 Not Implemented" },
+        { POST "Transfer-Encoding: gzip\r\n\r\n", -400, 0, 0,
+          "the final transfer coding is not chunked, so nothing says where the body ends: 400, "
+          "and close (RFC 9112 section 6.3)" },
+        { POST "Transfer-Encoding: chunked, gzip\r\n\r\n", -400, 0, 0,
+          "chunked, then gzip: the final coding is gzip, so the body's end cannot be found: 400 "
+          "(RFC 9112 section 6.3)" },
+        { POST "Transfer-Encoding: identity\r\n\r\n", -400, 0, 0,
+          "the final coding is not chunked: 400" },
+        { POST "Transfer-Encoding: chunked, chunked\r\n\r\n", -400, 0, 0,
+          "chunked applied twice: a sender must not (RFC 9112 section 6.1)" },
         { POST "Transfer-Encoding: gzip, chunked\r\n\r\n", -501, 0, 0,
-          "only \"chunked\" alone is implemented" },
+          "chunked is final, so the body can be read, but gzip before it is a coding the "
+          "server does not implement: 501 Not Implemented" },
+        { POST "Transfer-Encoding: gzip,chunked\r\n\r\n", -501, 0, 0,
+          "the same list without a space after the comma" },
+        { POST "Transfer-Encoding: , chunked\r\n\r\n", 0, HTTP_BODY_CHUNKED, 0,
+          "an empty list element is skipped (RFC 9110 section 5.6.1): chunked alone" },
     };
 #undef POST
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -472,6 +485,38 @@ Test(bodies, a_body_larger_than_max_body_gets_413)
     ht_free(r);
 }
 
+Test(bodies, a_transfer_encoding_not_ending_in_chunked_gets_400_and_a_close)
+{
+    /* RFC 9112 section 6.3: if chunked is not the final coding, the body's
+     * length cannot be determined; the server MUST answer 400 and close.
+     * Whatever follows the head could be body or the next request. */
+    static const char *const raw[] = {
+        "POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n"
+        "GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"
+        "0\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    };
+    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    ht_expect_accepted(p, "before the requests with a Transfer-Encoding that does not end in "
+                       "chunked");
+    for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
+        struct ht_response *r = ht_exchange_str(p, raw[i]);
+        ht_expect_status(p, r, 400, NULL, 0,
+                         "a request whose Transfer-Encoding does not end in chunked: nothing "
+                         "says where its body ends, so the server MUST answer 400 (RFC 9112 "
+                         "section 6.3) -- not 501: it is not a coding it lacks, the request "
+                         "cannot be read at all");
+        ht_expect_header(p, r, "Connection", "close",
+                         "after a 400 for an unreadable body the server closes the connection "
+                         "and says so: the bytes that follow could be body or a request");
+        wb_expect_eof(p, r->fd, WB_IO_MS,
+                      "after the 400 for a Transfer-Encoding that does not end in chunked, the "
+                      "connection must be closed, and the GET sent behind it must not be "
+                      "answered (RFC 9112 section 6.3)");
+        ht_free(r);
+    }
+}
+
 Test(bodies, ambiguous_or_invalid_framing_gets_400_and_unknown_codings_501)
 {
 #define POST "POST /echo HTTP/1.1\r\nHost: localhost\r\n"
@@ -489,7 +534,10 @@ Test(bodies, ambiguous_or_invalid_framing_gets_400_and_unknown_codings_501)
           "two Content-Length fields that disagree" },
         { "POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400,
           "Transfer-Encoding in an HTTP/1.0 request" },
-        { POST "Transfer-Encoding: gzip\r\n\r\n", 501, "a transfer coding other than chunked" },
+        { POST "Transfer-Encoding: gzip\r\n\r\n", 400,
+          "a final transfer coding other than chunked: the body's end cannot be found" },
+        { POST "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501,
+          "a transfer coding the server does not implement, before the final chunked" },
     };
 #undef POST
     struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);

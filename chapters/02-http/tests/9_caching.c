@@ -416,18 +416,34 @@ Test(caching, a_byte_range_of_a_file_gets_206_with_content_range)
         ht_free(r);
     }
 
-    struct ht_response *r = get_with(p, "HEAD", "/hello.txt", "Range: bytes=0-4\r\n");
-    ht_expect_status(p, r, 206, NULL, 0, "HEAD /hello.txt with \"Range: bytes=0-4\": the same "
-                     "head as the GET");
-    ht_expect_header(p, r, "Content-Range", "bytes 0-4/6", "HEAD with a Range");
-    ht_expect_header(p, r, "Content-Length", "5", "HEAD with a Range");
-    ht_expect_no_extra(p, r, "a HEAD response has no body, also for a range");
-    ht_free(r);
-
-    r = get_with(p, "GET", "/hello.txt", "Range: items=0-1\r\n");
+    struct ht_response *r = get_with(p, "GET", "/hello.txt", "Range: items=0-1\r\n");
     ht_expect_status(p, r, 200, NULL, 0, "a Range in another unit than bytes is ignored: the "
                      "whole file, 200");
     ht_expect_body(p, r, "hello\n", 6, "an ignored Range");
+    ht_free(r);
+}
+
+Test(caching, head_with_a_range_gets_the_206_head_of_the_get)
+{
+    static const char why[] =
+        "HEAD /hello.txt (\"hello\\n\", 6 bytes) with \"Range: bytes=0-4\": a HEAD gets "
+        "exactly the head its GET would get -- 206 Partial Content, \"Content-Range: bytes "
+        "0-4/6\", \"Content-Length: 5\" -- only without the body. Apply the range for HEAD "
+        "too (RFC 9110 sections 9.3.2 and 14.2)";
+    struct wb_proc *p = wb_start("--root", ht_make_root(), NULL);
+    struct ht_response *r = get_with(p, "HEAD", "/hello.txt", "Range: bytes=0-4\r\n");
+    ht_expect_status(p, r, 206, NULL, 0, why);
+    ht_expect_header(p, r, "Content-Range", "bytes 0-4/6", why);
+    ht_expect_header(p, r, "Content-Length", "5", why);
+    ht_expect_no_extra(p, r, "a HEAD response has no body, also for a range: the 5 bytes "
+                       "must not be sent");
+    ht_free(r);
+
+    r = get_with(p, "HEAD", "/hello.txt", "Range: bytes=6-\r\n");
+    ht_expect_status(p, r, 416, NULL, 0, "HEAD /hello.txt (6 bytes) with \"Range: bytes=6-\": "
+                     "the same 416 its GET would get");
+    ht_expect_header(p, r, "Content-Range", "bytes */6", "HEAD with a range past the end");
+    ht_expect_no_extra(p, r, "a HEAD response has no body, also for a 416");
     ht_free(r);
 }
 

@@ -4,6 +4,13 @@
  * whose member state says "joined". One source of truth means a member can
  * never stay in the room after its connection is gone.
  *
+ * The member list is in join order, which is not the loop's order: the
+ * loop keeps its connections in the order they connected, and a client
+ * may connect first and give its name last. So each member takes a ticket
+ * when it joins, one above the highest ticket in the room, and the list is
+ * sorted by ticket. No counter outside the connections is needed: the
+ * tickets of the members present always sort in the order they joined.
+ *
  * Everything a member is sent goes through loop_send(), which caps what
  * may wait for one connection: a member that never reads is dropped once
  * its queue is full, and the others see it leave -- instead of the server
@@ -18,6 +25,7 @@
 
 struct member {
     int joined;                    /* 1 once a valid name was given */
+    unsigned long long ticket;     /* joined: its place in the join order */
     char name[CHAT_NAME_MAX + 1];  /* NUL-terminated once joined */
 };
 
@@ -54,14 +62,25 @@ static void broadcast(struct loop *l, const struct conn *except, const char *tex
     }
 }
 
+/* qsort() order of members: by ticket, that is, in join order. */
+static int by_ticket(const void *a, const void *b)
+{
+    const struct member *x = *(struct member *const *)a;
+    const struct member *y = *(struct member *const *)b;
+    return (x->ticket > y->ticket) - (x->ticket < y->ticket);
+}
+
 /* The first line: a name. Returns 0, or LOOP_CLOSE. */
 static int join(struct loop *l, struct conn *c, const char *name, size_t len)
 {
     static const char illegal[] = "* illegal name\n";
     static const char taken[] = "* name taken\n";
     struct member *me = member_of(c);
+    struct member **room = NULL;
     struct buf list;
     char line[64];
+    size_t n = 0;
+    unsigned long long highest = 0;
     int rc = LOOP_CLOSE;
 
     if (!chat_valid_name(name, len)) {
@@ -72,9 +91,10 @@ static int join(struct loop *l, struct conn *c, const char *name, size_t len)
     me->name[len] = '\0';
 
     buf_init(&list);
-    if (buf_append(&list, "* The room contains: ", 21) < 0)
+    /* The others in the room; c itself is one of the connections, so
+     * there is at least one slot. */
+    if (!(room = malloc(loop_nconns(l) * sizeof *room)))
         goto out;
-    int first = 1;
     for (size_t i = 0; i < loop_nconns(l); i++) {
         struct conn *o = loop_conn(l, i);
         struct member *m = member_of(o);
@@ -84,19 +104,27 @@ static int join(struct loop *l, struct conn *c, const char *name, size_t len)
             loop_send(l, c, taken, sizeof taken - 1);
             goto out;
         }
-        if ((!first && buf_append(&list, ", ", 2) < 0) ||
-            buf_append(&list, m->name, strlen(m->name)) < 0)
-            goto out;
-        first = 0;
+        if (m->ticket > highest)
+            highest = m->ticket;
+        room[n++] = m;
     }
+    qsort(room, n, sizeof *room, by_ticket);
+    if (buf_append(&list, "* The room contains: ", 21) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if ((i > 0 && buf_append(&list, ", ", 2) < 0) ||
+            buf_append(&list, room[i]->name, strlen(room[i]->name)) < 0)
+            goto out;
     if (buf_append(&list, "\n", 1) < 0 || loop_send(l, c, list.data, list.len) < 0)
         goto out;
 
-    int n = snprintf(line, sizeof line, "* %s has entered the room\n", me->name);
-    broadcast(l, c, line, (size_t)n);
+    int k = snprintf(line, sizeof line, "* %s has entered the room\n", me->name);
+    broadcast(l, c, line, (size_t)k);
+    me->ticket = highest + 1;
     me->joined = 1;
     rc = 0;
 out:
+    free(room);
     buf_free(&list);
     return rc;
 }

@@ -49,8 +49,12 @@ int net_listen(const char *host, const char *port, int socktype, char *err,
 
     int rc = getaddrinfo(host, port, &hints, &res);
     if (rc != 0) {
-        set_err(err, errlen, "getaddrinfo", host, port, gai_strerror(rc));
-        errno = EINVAL;
+        /* getaddrinfo() reports in its return value, not in errno: only
+         * EAI_SYSTEM leaves a system error there. */
+        int saved = rc == EAI_SYSTEM ? errno : EINVAL;
+        set_err(err, errlen, "getaddrinfo", host, port,
+                rc == EAI_SYSTEM ? strerror(saved) : gai_strerror(rc));
+        errno = saved;
         return -1;
     }
 

@@ -99,7 +99,9 @@ int files_resolve(const char *root_real, const char *decoded, char *out, size_t 
             return -404;
         memcpy(real + n, "/index.html", sizeof "/index.html");
         char again[PATH_MAX];
-        if (!realpath(real, again) || !inside(root_real, again) || stat(again, st) < 0)
+        if (!realpath(real, again))
+            return errno == EACCES ? -403 : -404;
+        if (!inside(root_real, again) || stat(again, st) < 0)
             return -404;
         memcpy(real, again, strlen(again) + 1);
     }

@@ -64,6 +64,14 @@ static long find_eol(const char *buf, size_t len, size_t *eol)
     return -1;
 }
 
+/* The length of a line that has not ended yet in buf[0..len): what came,
+ * but a CR at the very end, which may be the first half of its CRLF. The
+ * line limits count a line without its line end. */
+static size_t line_so_far(const char *buf, size_t len)
+{
+    return len > 0 && buf[len - 1] == '\r' ? len - 1 : len;
+}
+
 int http_parse_request_line(const char *buf, size_t len, struct http_request *req)
 {
     size_t skip = 0, eol = 0;
@@ -81,14 +89,11 @@ int http_parse_request_line(const char *buf, size_t len, struct http_request *re
                       &eol);
     if (n == -2)
         return -400;
-    if (n == -1 || n > HTTP_MAX_REQUEST_LINE) {
-        if (len > HTTP_MAX_REQUEST_LINE)
-            return -414;
-        /* Validate what is there, so that garbage fails early -- but a
-         * CR at the very end may be the first half of the line end. */
-        n = (long)len;
-        if (n > 0 && buf[n - 1] == '\r')
-            n--;
+    if (n > HTTP_MAX_REQUEST_LINE || (n == -1 && line_so_far(buf, len) > HTTP_MAX_REQUEST_LINE))
+        return -414;
+    if (n == -1) {
+        /* Validate what is there, so that garbage fails early. */
+        n = (long)line_so_far(buf, len);
         eol = 0;
     }
     const char *p = buf, *end = buf + n;
@@ -150,8 +155,15 @@ int http_parse_request_line(const char *buf, size_t len, struct http_request *re
         const char *s = memchr(tg.p, ':', tg.n);
         if (!s || (size_t)(s - tg.p) + 3 > tg.n || s[1] != '/' || s[2] != '/')
             return -400;
-        const char *slash = memchr(s + 3, '/', tg.n - (size_t)(s + 3 - tg.p));
+        const char *auth = s + 3;
+        const char *slash = memchr(auth, '/', tg.n - (size_t)(auth - tg.p));
         if (!slash)
+            return -400; /* no path: not served */
+        /* RFC 9110 section 4.2.4: no userinfo ("user:pass@") in an http
+         * URI -- it would put a password in every log. And a '?' before
+         * the path's '/' ends the authority: a query without a path, not
+         * served either. */
+        if (memchr(auth, '@', (size_t)(slash - auth)) || memchr(auth, '?', (size_t)(slash - auth)))
             return -400;
         tg = (struct http_slice){ slash, tg.n - (size_t)(slash - tg.p) };
     }
@@ -180,9 +192,10 @@ int http_parse_headers(const char *buf, size_t len, struct http_request *req)
                           &eol);
         if (n == -2)
             return -400;
-        if (n == -1 || n > HTTP_MAX_HEADER_LINE) {
-            if (room > HTTP_MAX_HEADER_LINE)
-                return -431;
+        if (n > HTTP_MAX_HEADER_LINE ||
+            (n == -1 && line_so_far(buf + off, room) > HTTP_MAX_HEADER_LINE))
+            return -431;
+        if (n == -1) {
             /* check what is there, so that garbage fails without waiting */
             const char *p = buf + off;
             if (room > 0 && (p[0] == ' ' || p[0] == '\t'))
@@ -296,7 +309,7 @@ int http_scan_head(struct http_scan *s, const char *buf, size_t len)
         r = scan_check_line(s, buf, open); /* each time it doubled: linear */
     if (r < 0)
         return r;
-    if (s->line_end && open > HTTP_MAX_HEADER_LINE)
+    if (s->line_end && line_so_far(buf + s->line, open) > HTTP_MAX_HEADER_LINE)
         return -431;
     if (len >= HTTP_MAX_HEAD)
         return -431;
@@ -329,24 +342,108 @@ static int parse_length(struct http_slice v, uint64_t *out)
     return 0;
 }
 
+/* Takes the next element of the comma-separated list [*p, end), without
+ * the spaces and tabs around it, into *elem (it may be empty), and moves
+ * *p past it (NULL after the last one). Returns 0 once the list is used
+ * up. */
+static int next_element(const char **p, const char *end, struct http_slice *elem)
+{
+    if (!*p)
+        return 0;
+    const char *comma = memchr(*p, ',', (size_t)(end - *p));
+    const char *e = comma ? comma : end, *s = *p;
+    while (s < e && (*s == ' ' || *s == '\t'))
+        s++;
+    const char *t = e;
+    while (t > s && (t[-1] == ' ' || t[-1] == '\t'))
+        t--;
+    *elem = (struct http_slice){ s, (size_t)(t - s) };
+    *p = comma ? comma + 1 : NULL;
+    return 1;
+}
+
 /* Does the comma-separated list v hold token (any case)? */
 static int list_has(struct http_slice v, const char *token)
 {
-    const char *p = v.p, *end = v.p + v.n;
-    while (p < end) {
-        const char *comma = memchr(p, ',', (size_t)(end - p));
-        const char *e = comma ? comma : end;
-        const char *s = p;
-        while (s < e && (*s == ' ' || *s == '\t'))
-            s++;
-        const char *t = e;
-        while (t > s && (t[-1] == ' ' || t[-1] == '\t'))
-            t--;
-        if (http_slice_eq_nocase((struct http_slice){ s, (size_t)(t - s) }, token))
+    const char *p = v.p;
+    struct http_slice e;
+    while (next_element(&p, v.p + v.n, &e))
+        if (http_slice_eq_nocase(e, token))
             return 1;
-        p = comma ? comma + 1 : end;
-    }
     return 0;
+}
+
+static int is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Is v a Host value (RFC 9110 section 7.2, RFC 3986 section 3.2.2)?
+ *     uri-host [ ":" port ]      port = *DIGIT
+ * where uri-host is an IPv6 address in brackets ("[::1]"), or a name or
+ * IPv4 address: letters, digits, "-._~", %XX escapes and "!$&'()*+,;=".
+ * An empty value is valid: a client sends one when the URI has no host
+ * (RFC 9112 section 3.2). IPvFuture literals ("[v1.x]") are not taken. */
+static int valid_host(struct http_slice v)
+{
+    const char *p = v.p, *end = v.p + v.n;
+    if (p < end && *p == '[') {
+        const char *close = memchr(p, ']', v.n);
+        if (!close || close == p + 1)
+            return 0; /* "[::1" never ends */
+        for (const char *c = p + 1; c < close; c++)
+            if (!is_hex(*c) && *c != ':' && *c != '.')
+                return 0;
+        p = close + 1;
+    } else {
+        while (p < end && *p != ':') {
+            unsigned char c = (unsigned char)*p;
+            if (c == '%') {
+                if (end - p < 3 || !is_hex(p[1]) || !is_hex(p[2]))
+                    return 0;
+                p += 3;
+                continue;
+            }
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) &&
+                (c == 0 || !strchr("-._~!$&'()*+,;=", c)))
+                return 0; /* also '@' (userinfo), '/', '\\', spaces, controls */
+            p++;
+        }
+    }
+    if (p == end)
+        return 1;
+    if (*p != ':')
+        return 0; /* "[::1]x" */
+    for (p++; p < end; p++)
+        if (*p < '0' || *p > '9')
+            return 0; /* "example.com:abc", "a:1x", "a:1:2" */
+    return 1;
+}
+
+/* Checks a request's Transfer-Encoding list (RFC 9112 sections 6.1 and
+ * 6.3). Returns 0 for "chunked" alone; -400 when the final coding is not
+ * chunked -- then nothing says where the body ends, so the request cannot
+ * be read: "gzip", "chunked, gzip" -- or when chunked comes twice; -501
+ * when other codings come before the final chunked ("gzip, chunked"): the
+ * body could be framed, but the server decodes no coding but chunked.
+ * Empty list elements are skipped (RFC 9110 section 5.6.1). */
+static int check_te(struct http_slice v)
+{
+    const char *p = v.p;
+    struct http_slice e;
+    int chunked = 0, others = 0, last_chunked = 0;
+    while (next_element(&p, v.p + v.n, &e)) {
+        if (e.n == 0)
+            continue;
+        last_chunked = http_slice_eq_nocase(e, "chunked");
+        if (last_chunked && chunked)
+            return -400;
+        chunked |= last_chunked;
+        others |= !last_chunked;
+    }
+    if (!last_chunked)
+        return -400;
+    return others ? -501 : 0;
 }
 
 int http_check_head(const struct http_request *req, struct http_head_info *info)
@@ -384,18 +481,16 @@ int http_check_head(const struct http_request *req, struct http_head_info *info)
     if (hosts > 1)
         return -400;
     if (host) {
-        for (size_t i = 0; i < host->n; i++) {
-            unsigned char c = (unsigned char)host->p[i];
-            if (c <= 0x20 || c == 0x7f || c == '/' || c == '\\' || c == '@')
-                return -400;
-        }
+        if (!valid_host(*host))
+            return -400; /* RFC 9112 section 3.2: an invalid Host is 400 */
         info->host = *host;
     }
     if (te) {
         if (lengths || req->minor == 0)
             return -400; /* RFC 9112 section 6.1: smuggling */
-        if (!http_slice_eq_nocase(*te, "chunked"))
-            return -501;
+        int rc = check_te(*te);
+        if (rc < 0)
+            return rc;
         info->body = HTTP_BODY_CHUNKED;
     } else if (lengths && length > 0) {
         info->body = HTTP_BODY_LENGTH;

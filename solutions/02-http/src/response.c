@@ -47,7 +47,9 @@ int http_format_date(time_t t, char *out)
     struct tm tm;
     char tmp[96];
     /* Not strftime("%a"): its names follow the locale, HTTP's are English.
-     * tmp is large enough for any int; years past 9999 are cut. */
+     * tmp is large enough for any int; years past 9999 are cut when it is
+     * copied. (snprintf() straight into out would cut them as well, and
+     * gcc -O2 warns that it may: -Wformat-truncation.) */
     gmtime_r(&t, &tm);
     snprintf(tmp, sizeof tmp, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
              tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);

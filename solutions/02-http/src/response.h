@@ -37,7 +37,8 @@ const char *http_reason(int status);
 
 /* Writes t as an IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT" (always
  * GMT, always English), into out[0..HTTP_DATE_LEN], NUL included.
- * Returns HTTP_DATE_LEN. */
+ * Returns HTTP_DATE_LEN. A year past 9999 does not fit: out then holds
+ * the first HTTP_DATE_LEN characters. */
 int http_format_date(time_t t, char *out);
 
 /* Parses an HTTP date (RFC 9110 section 5.6.7): the IMF-fixdate above and
