@@ -4,6 +4,7 @@
  *     "stages": [ { "id": 1, "suite": "listen", "title": "Listen and accept",
  *                   "files": ["src/net.c"], "hint": "...",
  *                   "compare": "what to look for in the reference" } ],
+ *     (make compare shows the note; make test wants one per stage)
  *     "passes_on_stub": [ { "test": "suite/name", "why": "..." } ] }
  *
  * Stage ids run 1..n in order; each stage's tests are one Criterion suite. */

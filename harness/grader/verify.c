@@ -84,6 +84,8 @@ int cmd_verify(struct opts *o)
             problem("stage %d has no suite", i);
         if (strlen(jstr(st, "hint", "")) < 40)
             problem("stage %d has no real hint", i);
+        if (strlen(jstr(st, "compare", "")) < 40)
+            problem("stage %d has no \"compare\" note (what to look for in the reference)", i);
         char marker[64];
         snprintf(marker, sizeof marker, "TODO(stage %d)", i);
         if (!dir_contains(src, marker, NULL, 0))

@@ -611,6 +611,29 @@ int wb_wait_exit(struct wb_proc *p, int ms, int *status)
     return 1;
 }
 
+/* Copies the program's stderr into the test's own log (the grader's
+ * SUITE--TEST.log), so that the log holds everything of the test. */
+static void log_program_stderr(struct wb_proc *p)
+{
+    char buf[8192];
+    ssize_t n;
+    off_t at = 0;
+    int header = 0;
+    if (p->log_fd < 0)
+        return;
+    while ((n = pread(p->log_fd, buf, sizeof buf, at)) > 0) {
+        if (!header++) {
+            fflush(stderr);
+            dprintf(STDERR_FILENO, "--- stderr of %s (pid %d) ---\n", program_path(), (int)p->pid);
+        }
+        if (write(STDERR_FILENO, buf, (size_t)n) < 0)
+            return;
+        at += n;
+    }
+    if (header)
+        dprintf(STDERR_FILENO, "\n--- end of its stderr ---\n");
+}
+
 int wb_stop(struct wb_proc *p, int grace_ms)
 {
     if (p->pid <= 0)
@@ -630,6 +653,8 @@ int wb_stop(struct wb_proc *p, int grace_ms)
         p->watchdog = -1;
     }
     close_fd(&p->out_fd);
+    log_program_stderr(p);
+    close_fd(&p->log_fd);
     p->pid = -1;
     return p->status;
 }
@@ -878,26 +903,49 @@ int wb_silent(int fd, int ms)
 
 /* ---- what the program costs ------------------------------------------------ */
 
+/* These read /proc and call prlimit(), which only Linux has: elsewhere the
+ * test is skipped, with the reason in its output, rather than failed. */
+static void need_linux(long long got, const char *what)
+{
+#ifdef __linux__
+    (void)got;
+    (void)what;
+#else
+    if (got < 0)
+        cr_skip_test("this test measures the program's %s through Linux's /proc; "
+                     "skipped on this system", what);
+#endif
+}
+
 long long wb_cpu_ms(struct wb_proc *p)
 {
-    return p->reaped ? p->exit_cpu_ms : measure_cpu_ms(p->pid);
+    long long ms = p->reaped ? p->exit_cpu_ms : measure_cpu_ms(p->pid);
+    need_linux(ms, "CPU time");
+    return ms;
 }
 
 long wb_peak_rss_kb(struct wb_proc *p)
 {
-    return p->reaped ? p->exit_rss_kb : measure_peak_rss_kb(p->pid);
+    long kb = p->reaped ? p->exit_rss_kb : measure_peak_rss_kb(p->pid);
+    need_linux(kb, "memory");
+    return kb;
 }
 
 int wb_open_fds(struct wb_proc *p)
 {
-    return measure_open_fds(p->pid);
+    int n = measure_open_fds(p->pid);
+    need_linux(n, "open file descriptors");
+    return n;
 }
 
 void wb_limit_fds(struct wb_proc *p, long n)
 {
-    if (measure_set_fd_limit(p->pid, n, NULL) < 0)
+    if (measure_set_fd_limit(p->pid, n, NULL) < 0) {
+        if (errno == ENOSYS)
+            need_linux(-1, "open-file limit (prlimit)");
         cr_fatal("test setup: cannot lower the program's open-file limit (prlimit): %s",
                  strerror(errno));
+    }
 }
 
 /* ---- assertions --------------------------------------------------------- */

@@ -29,10 +29,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+
+/* macOS has neither; the tests ignore SIGPIPE (wb_test_init), and a
+ * socket's close-on-exec only matters to programs the test starts, which
+ * close every other fd themselves. */
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0
+#endif
+#ifndef SOCK_CLOEXEC
+#define SOCK_CLOEXEC 0
+#endif
 
 /* One timeout for every test in a binary: Criterion (its BoxFort sandbox)
  * drops deadlines when tests with different timeouts run in parallel.

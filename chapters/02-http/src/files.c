@@ -59,8 +59,9 @@ const char *files_mime(const char *name)
 
 int files_etag(const struct stat *st, char *out, size_t cap)
 {
-    /* TODO(stage 9): a quoted tag built from st_size and st_mtim (seconds
-     * and nanoseconds), e.g. "\"6-5e1f2a3b-1c8\"" with snprintf and %llx. */
+    /* TODO(stage 9): a quoted tag built from st_size, st_mtime (seconds)
+     * and FILES_MTIME_NSEC(st) (nanoseconds), e.g. "\"6-5e1f2a3b-1c8\""
+     * with snprintf and %llx. */
     (void)st;
     if (cap)
         out[0] = '\0';

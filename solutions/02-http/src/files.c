@@ -145,7 +145,7 @@ int files_etag(const struct stat *st, char *out, size_t cap)
     /* size and mtime (with nanoseconds where the system has them): a new
      * version of the file gets a new tag. */
     return snprintf(out, cap, "\"%llx-%llx-%lx\"", (unsigned long long)st->st_size,
-                    (unsigned long long)st->st_mtim.tv_sec, (unsigned long)st->st_mtim.tv_nsec);
+                    (unsigned long long)st->st_mtime, (unsigned long)FILES_MTIME_NSEC(st));
 }
 
 /* Parses 1*DIGIT from [*p, end) into *v. Returns 0, or -1. */

@@ -46,6 +46,15 @@ const char *files_mime(const char *name);
  * does. Writes it into out[0..cap) and returns its length. */
 int files_etag(const struct stat *st, char *out, size_t cap);
 
+/* The nanoseconds of a file's modification time, on every system: POSIX
+ * names the field st_mtim (Linux), macOS st_mtimespec. The seconds are
+ * st_mtime everywhere. */
+#if defined(__APPLE__)
+#define FILES_MTIME_NSEC(st) ((st)->st_mtimespec.tv_nsec)
+#else
+#define FILES_MTIME_NSEC(st) ((st)->st_mtim.tv_nsec)
+#endif
+
 /* Parses a Range header value for a file of size bytes. Only one range of
  * the "bytes" unit is served: "bytes=0-99", "bytes=100-", "bytes=-100"
  * (the last 100). Returns 1 and sets [*first, *last] (inclusive, clamped to
