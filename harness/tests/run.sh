@@ -55,6 +55,8 @@ else failed=$((failed + 1)); echo "FAIL a second run reuses the results"; cat "$
 check "a failing test shows expected and received bytes, the hint and the rerun command" fail 1 \
   "FAIL  stage 1" "1/2" "expects the wrong answer" 'expected: "pang\n"' 'received: "pong\n"' \
   "Hint: This is the hint" "make check CHAPTER=fixture-fail STAGE=1"
+check "the stage the learner is on runs first, its verdict before the other stages" fail 1 \
+  "stage 1: 1/2 tests" "Now the other stages..." "2/3 tests, 1/2 stages" "Stage 1's failures are above."
 check "a crash in code under test is reported with the sanitizer's report" crash 1 \
   "crashes in code under test (crashed" "runtime error: load of null pointer" "fixlib.c:13" \
   "the program was killed by signal 6" "0/2"
@@ -101,6 +103,17 @@ fx own compare STAGE=1; st=$?
 has "What to look for: This is the note" "--- yours: greet()" "+++ reference: greet()" "+    (void)n;"
 ok "make compare after a stage passes shows the learner's function beside the reference's" $(( st + $? ))
 
+# Stopping make check in the middle (Ctrl-C or a signal) stops the tests
+# and every program they started.
+make --no-print-directory -s -C "$here/fixtures/hang" check FORCE=1 >"$out" 2>&1 &
+check_pid=$!
+i=0; while ! pgrep -f '/fixprog( |$)' >/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+pkill -TERM -f "^[^ ]*/grade run --chapter $here/fixtures/hang"
+wait $check_pid; st=$?
+has "Stopped."
+ok "make check stopped by a signal says so and exits non-zero" $(( (st == 0) + $? ))
+no_leftovers "make check stopped by a signal leaves no process behind"
+
 # make watch: reruns when a file of src/ is saved; stops without leftovers.
 greet=$here/fixtures/own/src/greet.c
 cp "$greet" "$WB_HOME/greet.c"
@@ -112,7 +125,7 @@ echo "/* saved */" >> "$greet"
 i=0; while [ "$(boards)" -lt 2 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 cp "$WB_HOME/greet.c" "$greet"
 st=0; [ "$(boards)" -ge 2 ] || st=1
-pkill -TERM -f "grade watch --chapter $here/fixtures/own"
+pkill -TERM -f "^[^ ]*/grade watch --chapter $here/fixtures/own"
 wait $watch_pid; st=$((st + $?))
 has "watch: stopped."
 ok "make watch reruns the checks when a file is saved and stops on a signal" $(( st + $? ))
