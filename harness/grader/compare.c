@@ -82,8 +82,48 @@ static struct span find_function(const char *text, const char *name)
     return sp;
 }
 
-/* The functions of text whose bodies hold marker; *file_scope is set when
- * the marker also appears outside every function. Returns how many. */
+static void add_name(char names[][128], int *n, int max, const char *name)
+{
+    for (int i = 0; i < *n; i++)
+        if (strcmp(names[i], name) == 0)
+            return;
+    if (*n < max)
+        snprintf(names[(*n)++], 128, "%s", name);
+}
+
+/* The functions a marker outside every function speaks of: each "name("
+ * in its comment that text defines. Returns how many it added. */
+static int functions_named(const char *text, const char *comment, char names[][128], int *n,
+                           int max)
+{
+    int added = 0;
+    const char *end = strstr(comment, "*/");
+    if (!end)
+        end = comment + strlen(comment);
+    for (const char *p = comment; p < end; p++) {
+        if (*p != '(' || p == comment)
+            continue;
+        const char *s = p;
+        while (s > comment && (isalnum((unsigned char)s[-1]) || s[-1] == '_'))
+            s--;
+        if (s == p || p - s >= 128)
+            continue;
+        char name[128];
+        memcpy(name, s, (size_t)(p - s));
+        name[p - s] = '\0';
+        if (find_function(text, name).start) {
+            int before = *n;
+            add_name(names, n, max, name);
+            added += *n > before;
+        }
+    }
+    return added;
+}
+
+/* The functions of text a marker belongs to: those whose bodies hold it,
+ * and those a marker outside every function names. *file_scope is set when
+ * such an outside marker names none: then the whole file is compared.
+ * Returns how many. */
 static int functions_with(const char *text, const char *marker, char names[][128], int max,
                           int *file_scope)
 {
@@ -97,19 +137,11 @@ static int functions_with(const char *text, const char *marker, char names[][128
         char got[128];
         if (!*cur && function_header(p, len, got, sizeof got))
             snprintf(cur, sizeof cur, "%s", got);
-        char *line = strndup(p, len);
-        if (line && strstr(line, marker)) {
-            if (!*cur) {
-                *file_scope = 1;
-            } else {
-                int dup = 0;
-                for (int i = 0; i < n; i++)
-                    dup |= strcmp(names[i], cur) == 0;
-                if (!dup && n < max)
-                    snprintf(names[n++], 128, "%s", cur);
-            }
-        }
-        free(line);
+        const char *hit = memmem(p, len, marker, strlen(marker));
+        if (hit && *cur)
+            add_name(names, &n, max, cur);
+        else if (hit && !functions_named(text, hit, names, &n, max))
+            *file_scope = 1;
         if (*cur && len >= 1 && p[0] == '}')
             cur[0] = '\0';
         if (!nl)
@@ -117,6 +149,28 @@ static int functions_with(const char *text, const char *marker, char names[][128
         p = nl + 1;
     }
     return n;
+}
+
+/* Does a TODO(stage M) comment of text -- the marker's line to the end of
+ * its comment -- name the function ("name(")? Or is the marker inside it? */
+static int stage_touches(const char *text, int m, const char *name)
+{
+    char marker[32], call[160];
+    snprintf(marker, sizeof marker, "TODO(stage %d)", m);
+    snprintf(call, sizeof call, "%s(", name);
+    struct span f = find_function(text, name);
+    for (const char *p = strstr(text, marker); p; p = strstr(p + 1, marker)) {
+        if (f.start && p >= f.start && p < f.end)
+            return 1;
+        const char *end = strstr(p, "*/");
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char *block = strndup(p, n);
+        int named = block && strstr(block, call) != NULL;
+        free(block);
+        if (named)
+            return 1;
+    }
+    return 0;
 }
 
 /* The stub as committed: `git show HEAD:path`, or NULL. */
@@ -152,8 +206,10 @@ static int write_text(const char *path, const char *start, const char *end)
     return fclose(f);
 }
 
-/* diff -u of two files with labels; coloured on a terminal. */
-static void show_diff(const char *a, const char *la, const char *b, const char *lb)
+/* diff -u of two files with labels; coloured on a terminal. what names
+ * them when they are the same. */
+static void show_diff(const char *a, const char *la, const char *b, const char *lb,
+                      const char *what)
 {
     char cmd[PATH_MAX * 3];
     int colour = color && system("diff --color=always /dev/null /dev/null >/dev/null 2>&1") == 0;
@@ -162,12 +218,15 @@ static void show_diff(const char *a, const char *la, const char *b, const char *
     fflush(stdout);
     int st = system(cmd);
     if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
-        printf("  (the same as the reference)\n");
+        printf("  %s: the same as the reference\n", what);
 }
 
-/* file is "src/net.c"; solution is the reference's src folder. */
+/* file is "src/net.c"; solution is the reference's src folder; res says
+ * which stages pass. A function that a stage not passed yet also changes
+ * (its TODO is inside, or its TODO comment names it) is not shown: the
+ * reference's version would give that stage away. */
 static void compare_file(const struct chapter *ch, const char *solution, const char *file, int id,
-                         const char *tmp)
+                         const struct stage_result *res, const char *tmp)
 {
     char mine[PATH_MAX + 300], ref[PATH_MAX + 300], rel[PATH_MAX + 300];
     const char *base = strrchr(file, '/');
@@ -191,9 +250,22 @@ static void compare_file(const struct chapter *ch, const char *solution, const c
         char la[PATH_MAX + 316], lb[PATH_MAX + 316];
         snprintf(la, sizeof la, "yours: %s", rel);
         snprintf(lb, sizeof lb, "reference: %s", ref);
-        show_diff(mine, la, ref, lb);
+        show_diff(mine, la, ref, lb, "the file");
     } else {
+        const char *stub_text = stub ? stub : my;
         for (int i = 0; i < n; i++) {
+            int later = 0;
+            for (int m = 1; m <= chapter_nstages(ch) && !later; m++) {
+                const struct stage_result *r = &res[m - 1];
+                if (m != id && (!r->total || r->passed < r->total) &&
+                    stage_touches(stub_text, m, names[i]))
+                    later = m;
+            }
+            if (later) {
+                printf("  %s(): stage %d changes it too, and does not pass yet -- "
+                       "shown once it does.\n", names[i], later);
+                continue;
+            }
             struct span a = find_function(my, names[i]), b = find_function(rf, names[i]);
             char pa[PATH_MAX], pb[PATH_MAX], la[512], lb[512];
             snprintf(pa, sizeof pa, "%s/yours.c", tmp);
@@ -206,7 +278,9 @@ static void compare_file(const struct chapter *ch, const char *solution, const c
             write_text(pb, b.start, b.end);
             snprintf(la, sizeof la, "yours: %s()", names[i]);
             snprintf(lb, sizeof lb, "reference: %s()", names[i]);
-            show_diff(pa, la, pb, lb);
+            char what[160];
+            snprintf(what, sizeof what, "%s()", names[i]);
+            show_diff(pa, la, pb, lb, what);
         }
     }
     free(my);
@@ -280,7 +354,6 @@ int cmd_compare(struct opts *o)
         chapter_free(&ch);
         return 1;
     }
-    free(res);
 
     printf("%sStage %d: %s%s -- your code (-) beside the reference (+)\n", BOLD, id,
            jstr(st, "title", "?"), RESET);
@@ -296,9 +369,10 @@ int cmd_compare(struct opts *o)
     const cJSON *f;
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(st, "files"))
         if (cJSON_IsString(f))
-            compare_file(&ch, solution, f->valuestring, id, tmp);
+            compare_file(&ch, solution, f->valuestring, id, res, tmp);
     printf("\nA different way that passes is fine. Where the reference does more, ask why: "
            "often it is a case the tests do not reach.\n");
+    free(res);
     chapter_free(&ch);
     return 0;
 }
