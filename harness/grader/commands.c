@@ -110,6 +110,19 @@ static void print_synthesis(const cJSON *tests)
            n - pass - crash, crash);
 }
 
+/* Workers for one stage's tests: the tests of a stage mostly wait (on
+ * timeouts, on the program), so one worker per test -- up to six per core --
+ * brings the stage's verdict sooner than the whole run's two per core. */
+static int stage_jobs(const struct cache *c, const char *suite, int ncpu)
+{
+    cJSON *known = cache_tests(c, suite);
+    int n = cJSON_GetArraySize(known), base = 2 * ncpu;
+    cJSON_Delete(known);
+    if (n > 6 * ncpu)
+        n = 6 * ncpu;
+    return n > base ? n : base < 2 ? 2 : base;
+}
+
 int cmd_run(struct opts *o)
 {
     struct chapter ch;
@@ -170,6 +183,7 @@ int cmd_run(struct opts *o)
                     .jobs = jobs < 2 ? 2 : jobs, .timeout_s = o->timeout > 0 ? o->timeout : 300};
     char why[PATH_MAX + 200], filter[512];
     cJSON *tests = NULL;
+    int ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
 
     if (cached) {
         tests = cache_tests(&c, suite);
@@ -177,6 +191,8 @@ int cmd_run(struct opts *o)
         snprintf(filter, sizeof filter, "%s/*", suite);
         r.filter = filter;
         r.tag = "stage";
+        if (o->jobs <= 0)
+            r.jobs = stage_jobs(&c, suite, ncpu);
         tests = runner_run(&r, why, sizeof why);
         if (tests)
             cache_record(&c, fp, suite, tests, ch.dir);
@@ -193,7 +209,11 @@ int cmd_run(struct opts *o)
             snprintf(filter, sizeof filter, "%s/*", jstr(cst, "suite", ""));
             r.filter = filter;
             r.tag = "stage";
+            int rest_jobs = r.jobs;
+            if (o->jobs <= 0)
+                r.jobs = stage_jobs(&c, jstr(cst, "suite", ""), ncpu);
             cJSON *first = runner_run(&r, why, sizeof why);
+            r.jobs = rest_jobs;
             if (first) {
                 append_tests(tests, first);
                 cache_record(&c, fp, jstr(cst, "suite", ""), first, ch.dir);
