@@ -224,11 +224,12 @@ int cmd_run(struct opts *o)
                 if (board_first_open(&ch, first) >= 0 || cJSON_GetArraySize(first) == 0) {
                     board_print(&ch, first, &sb);
                     b.shown_stage = sb.only_stage;
+                    printf("\n");
                 } else {
-                    printf("\n%sStage %d passes%s (%d/%d).", GREEN, sb.only_stage, RESET,
+                    printf("\n%sStage %d passes%s (%d/%d). ", GREEN, sb.only_stage, RESET,
                            cJSON_GetArraySize(first), cJSON_GetArraySize(first));
                 }
-                printf("%s Now the other stages...%s\n", DIM, RESET);
+                printf("%sNow the other stages...%s\n", DIM, RESET);
                 fflush(stdout);
                 snprintf(filter, sizeof filter, "!(%s)/*", jstr(cst, "suite", ""));
                 r.tag = "rest";
