@@ -31,8 +31,10 @@ ifneq ($(QUIET_STATUS),0)
 MAKEFLAGS += -q
 endif
 endif
+# Runs only without a status (the recipe was killed before it could write
+# one: a failure) or after a success, or where make ignores -q.
 $(QUIET_GOAL):
-	@exit $(or $(QUIET_STATUS),0)
+	@exit $(or $(QUIET_STATUS),1)
 $(filter-out $(QUIET_GOAL),$(QUIET_GOALS)):
 	@$(RECIPE_$@)
 else

@@ -123,6 +123,42 @@ static int stage_jobs(const struct cache *c, const char *suite, int ncpu)
     return n > base ? n : base < 2 ? 2 : base;
 }
 
+/* Runs the tests filter selects (NULL: all), reporting as tag; appends a
+ * copy of what ran to into and returns it (the caller frees), or NULL with
+ * why set. */
+static cJSON *run_part(struct run *r, const char *filter, const char *tag, cJSON *into,
+                       char *why, size_t whylen)
+{
+    r->filter = filter;
+    r->tag = tag;
+    cJSON *part = runner_run(r, why, whylen);
+    if (part)
+        append_tests(into, part);
+    return part;
+}
+
+/* The verdict of the stage that ran first: its board and failures when it
+ * fails (returns its id: the whole board then points up to them), one line
+ * when it passes (returns 0). */
+static int print_stage_verdict(const struct chapter *ch, const cJSON *st, int index,
+                               const cJSON *tests, const struct board *whole)
+{
+    int id = stage_id(st, index + 1), n = cJSON_GetArraySize(tests), shown = 0;
+    if (n == 0 || board_first_open(ch, tests) >= 0) {
+        struct board sb = *whole;
+        sb.only_stage = id;
+        sb.layers = NULL;
+        board_print(ch, tests, &sb);
+        printf("\n");
+        shown = id;
+    } else {
+        printf("\n%sStage %d passes%s (%d/%d). ", GREEN, id, RESET, n, n);
+    }
+    printf("%sNow the other stages...%s\n", DIM, RESET);
+    fflush(stdout);
+    return shown;
+}
+
 int cmd_run(struct opts *o)
 {
     struct chapter ch;
@@ -204,60 +240,35 @@ int cmd_run(struct opts *o)
         int cur = o->quiet || chapter_nstages(&ch) < 2 ? -1 : board_first_open(&ch, known);
         cJSON_Delete(known);
         tests = cJSON_CreateArray();
+        int ok = 0;
         if (cur >= 0) {
             const cJSON *cst = cJSON_GetArrayItem(ch.stages, cur);
-            snprintf(filter, sizeof filter, "%s/*", jstr(cst, "suite", ""));
-            r.filter = filter;
-            r.tag = "stage";
+            const char *csuite = jstr(cst, "suite", "");
             int rest_jobs = r.jobs;
             if (o->jobs <= 0)
-                r.jobs = stage_jobs(&c, jstr(cst, "suite", ""), ncpu);
-            cJSON *first = runner_run(&r, why, sizeof why);
+                r.jobs = stage_jobs(&c, csuite, ncpu);
+            snprintf(filter, sizeof filter, "%s/*", csuite);
+            cJSON *first = run_part(&r, filter, "stage", tests, why, sizeof why);
             r.jobs = rest_jobs;
             if (first) {
-                append_tests(tests, first);
-                cache_record(&c, fp, jstr(cst, "suite", ""), first, ch.dir);
+                cache_record(&c, fp, csuite, first, ch.dir);
                 cache_save(&c);
-                struct board sb = b;
-                sb.only_stage = stage_id(cst, cur + 1);
-                sb.layers = NULL;
-                if (board_first_open(&ch, first) >= 0 || cJSON_GetArraySize(first) == 0) {
-                    board_print(&ch, first, &sb);
-                    b.shown_stage = sb.only_stage;
-                    printf("\n");
-                } else {
-                    printf("\n%sStage %d passes%s (%d/%d). ", GREEN, sb.only_stage, RESET,
-                           cJSON_GetArraySize(first), cJSON_GetArraySize(first));
-                }
-                printf("%sNow the other stages...%s\n", DIM, RESET);
-                fflush(stdout);
-                snprintf(filter, sizeof filter, "!(%s)/*", jstr(cst, "suite", ""));
-                r.tag = "rest";
+                b.shown_stage = print_stage_verdict(&ch, cst, cur, first, &b);
+                snprintf(filter, sizeof filter, "!(%s)/*", csuite);
                 r.append_log = 1;
-                cJSON *rest = runner_run(&r, why, sizeof why);
-                if (rest)
-                    append_tests(tests, rest);
-                else {
-                    cJSON_Delete(tests);
-                    tests = NULL;
-                }
+                cJSON *rest = run_part(&r, filter, "rest", tests, why, sizeof why);
+                ok = rest != NULL;
                 cJSON_Delete(rest);
-            } else {
-                cJSON_Delete(tests);
-                tests = NULL;
             }
             cJSON_Delete(first);
         } else {
-            r.filter = NULL;
-            r.tag = "all";
-            cJSON *all = runner_run(&r, why, sizeof why);
-            if (all)
-                append_tests(tests, all);
-            else {
-                cJSON_Delete(tests);
-                tests = NULL;
-            }
+            cJSON *all = run_part(&r, NULL, "all", tests, why, sizeof why);
+            ok = all != NULL;
             cJSON_Delete(all);
+        }
+        if (!ok) {
+            cJSON_Delete(tests);
+            tests = NULL;
         }
         if (tests && cJSON_GetArraySize(tests) > 0) {
             cache_record(&c, fp, "*", tests, ch.dir);
