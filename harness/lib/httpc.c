@@ -128,6 +128,16 @@ const char *ht_reason(int status)
 
 /* ---- shell command lines ------------------------------------------------- */
 
+/* The length of the run of one letter or digit at s[i], when it is 32 or
+ * more (worth writing as head -c N /dev/zero | tr '\0' c); else 0. */
+static size_t letter_run(const char *s, size_t i, size_t n)
+{
+    size_t run = 1;
+    while (i + run < n && s[i + run] == s[i])
+        run++;
+    return run >= 32 && isalnum((unsigned char)s[i]) ? run : 0;
+}
+
 /* Appends s[0..n) as a shell word in single quotes. Runs of 32 or more of
  * one letter or digit become $(head -c N /dev/zero | tr '\0' c), so that a
  * 9000-byte target stays readable. */
@@ -135,10 +145,8 @@ static void sh_word(struct sb *b, const char *s, size_t n)
 {
     int open = 0;
     for (size_t i = 0; i < n;) {
-        size_t run = 1;
-        while (i + run < n && s[i + run] == s[i])
-            run++;
-        if (run >= 32 && isalnum((unsigned char)s[i])) {
+        size_t run = letter_run(s, i, n);
+        if (run) {
             if (open)
                 sb_str(b, "'");
             open = 0;
@@ -168,10 +176,8 @@ static int printf_bytes(struct sb *b, const char *s, size_t n)
 {
     int open = 0, cmds = 0;
     for (size_t i = 0; i < n;) {
-        size_t run = 1;
-        while (i + run < n && s[i + run] == s[i])
-            run++;
-        if (run >= 32 && isalnum((unsigned char)s[i])) {
+        size_t run = letter_run(s, i, n);
+        if (run) {
             if (open)
                 sb_str(b, "'");
             open = 0;
