@@ -91,9 +91,12 @@ static void request_reset(struct http_conn *h)
  * memory ran out. */
 static int error_response(struct http_conn *h, int status)
 {
+    const struct http_handler *hd = &h->cfg->handler;
     response_free(&h->resp);
     response_init(&h->resp);
     h->resp.close = h->close_after = 1;
+    if (hd->error)
+        return hd->error(hd->ctx, status, &h->resp);
     return response_error(&h->resp, status);
 }
 

@@ -54,6 +54,12 @@ struct http_handler {
     int (*serve)(void *ctx, const struct http_request *req, const struct buf *body,
                  struct response *resp, const struct loop_job *job);
     void *ctx;
+    /* Fills resp (response_init()ed) with the body of an error the
+     * connection layer answers itself (400, 408, 413, 431, 500, 503, ...),
+     * in the API's own format -- a JSON API's problem+json. Returns 0 or
+     * -1. May be NULL: response_error()'s plain text. Runs on the loop
+     * thread. */
+    int (*error)(void *ctx, int status, struct response *resp);
 };
 
 struct server_config {

@@ -4,7 +4,7 @@
  * handler decides the answer. It never touches a socket, so tests call it
  * with a parsed request and look at the response. main.c plugs it in:
  *
- *   struct http_handler h = { handler_may_block, handler_serve, &site };
+ *   struct http_handler h = { .may_block = handler_may_block, .serve = handler_serve, .ctx = &site };
  *
  *   GET, HEAD    /...    a file under the root (files.h), with caching
  *                        (ETag, Last-Modified -> 304) and ranges (206, 416)

@@ -354,7 +354,7 @@ Test(methods, a_handler_that_fails_gets_500_with_a_body_that_matches_its_length)
      * trusted. */
     static const char raw[] = "GET /a HTTP/1.1\r\nHost: localhost\r\n\r\n"
                               "GET /b HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    struct http_handler h = { NULL, failing_serve, NULL };
+    struct http_handler h = { .serve = failing_serve };
     expect_one_500(&h, raw, sizeof raw - 1,
                    "the handler returned -1 for GET /a (it could not answer) after filling part "
                    "of the response");
@@ -383,7 +383,7 @@ Test(methods, a_response_that_cannot_be_built_becomes_a_500)
      * waiting. Take back what was queued (c->out.len = mark) and answer
      * 500 instead. */
     static const char raw[] = "GET /a HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    struct http_handler h = { NULL, unreadable_serve, NULL };
+    struct http_handler h = { .serve = unreadable_serve };
     expect_one_500(&h, raw, sizeof raw - 1,
                    "the handler's 200 names a file that cannot be read, so it cannot be sent "
                    "(queue_response() returns -1)");

@@ -203,7 +203,7 @@ double ht_feed_service(const struct http_handler *handler, const char *raw, size
         cfg.handler = *handler;
     } else {
         cr_assert(realpath(ht_make_root(), site.root) != NULL, "test setup: realpath");
-        cfg.handler = (struct http_handler){ handler_may_block, handler_serve, &site };
+        cfg.handler = (struct http_handler){ .may_block = handler_may_block, .serve = handler_serve, .ctx = &site };
     }
     struct loop_config lc = { .listen_fd = -1, .svc = &http_service, .ctx = &cfg,
                               .out_max = 64 << 20 };
@@ -267,7 +267,7 @@ int ht_start_conn_serve(int timeout_ms)
     cr_assert(realpath(ht_make_root(), job.site.root) != NULL, "test setup: realpath: %s",
               strerror(errno));
     job.cfg = (struct server_config){ .listen_fd = -1,
-                                      .handler = { handler_may_block, handler_serve, &job.site },
+                                      .handler = { .may_block = handler_may_block, .serve = handler_serve, .ctx = &job.site },
                                       .max_clients = 4, .timeout_ms = timeout_ms,
                                       .max_body = 1 << 20 };
     /* a loopback connection; the server's end exactly as accept() returns it */

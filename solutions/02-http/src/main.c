@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 
     struct server_config cfg = {
         .listen_fd = fd,
-        .handler = { handler_may_block, handler_serve, &site },
+        .handler = { .may_block = handler_may_block, .serve = handler_serve, .ctx = &site },
         .max_clients = (int)max_clients,
         .timeout_ms = (int)timeout,
         .max_body = (size_t)max_body,
