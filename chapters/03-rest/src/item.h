@@ -1,0 +1,29 @@
+/* item -- an item as JSON, both ways (stages 2 and 4).
+ *
+ * Out: {"id":7,"name":"pear","qty":3,"price":1.25,"tags":["fruit"],
+ *       "version":1,"created_at":"2026-12-02T10:00:00.123Z",
+ *       "updated_at":"2026-12-02T10:00:00.123Z"} -- every member, always.
+ * In: an object with "name" (required), "qty", "price" and "tags"; the
+ * server owns id, version and the times, so a client that sends them is
+ * refused (stage 4). */
+#ifndef ITEM_H
+#define ITEM_H
+
+#include <cJSON.h>
+
+#include "store.h"
+
+/* The JSON object of it; NULL when memory ran out. The caller deletes it. */
+cJSON *item_to_json(const struct item *it);
+
+/* Reads the members a client may send from body, a parsed request body,
+ * into out (zeroed first; the caller item_free()s it on both results).
+ * Every member the client left out gets its default: qty 0, price 0, no
+ * tags. Returns 0 when body is a valid item. Otherwise -1, and errors --
+ * a JSON array -- gets one object per thing wrong, in the order of the
+ * members, {"pointer":"/qty","detail":"must be an integer from 0 to
+ * 2147483647"}; a body that is not an object gets one error with the
+ * pointer "" (the whole document). */
+int item_from_json(const cJSON *body, struct item *out, cJSON *errors);
+
+#endif
