@@ -6,6 +6,7 @@
 #   MODULES := buf net loop echo    # src/*.c but main.c: linked into the tests too
 #   PKGS    :=                      # pkg-config names the program links (libcjson ...)
 #   USES    :=                      # earlier layers: 01-sockets/net 01-sockets/loop
+#   LIBS    :=                      # other libraries the program links (-lm)
 #   include ../../harness/chapter.mk
 #
 # Variables a learner (or the top-level Makefile) may set:
@@ -102,7 +103,8 @@ LDFLAGS_ALL := $(filter -fsanitize=%,$(OPTFLAGS)) -pthread
 APP_OBJS  := $(MODULES:%=$(BUILD)/%.o) $(USE_OBJS)
 TEST_SRCS := $(sort $(wildcard $(CURDIR)/tests/*.c))
 TEST_OBJS := $(TEST_SRCS:$(CURDIR)/tests/%.c=$(BUILD)/tests/%.o) \
-             $(BUILD)/harness/wbtest.o $(BUILD)/harness/report.o $(BUILD)/harness/measure.o $(BUILD)/harness/httpc.o
+             $(BUILD)/harness/wbtest.o $(BUILD)/harness/report.o $(BUILD)/harness/measure.o \
+             $(BUILD)/harness/httpc.o $(BUILD)/harness/jsontest.o
 
 PROGRAM_BIN := $(BUILD)/$(PROGRAM)
 TESTS_BIN   := $(BUILD)/tests/run-tests
@@ -121,10 +123,10 @@ all: $(PROGRAM_BIN) $(TESTS_BIN) $(if $(filter learner,$(IMPL)),$(CURDIR)/compil
 # the environment, and a program linked with libcriterion that inherits it
 # aborts at start-up, printing nothing.
 $(PROGRAM_BIN): $(BUILD)/main.o $(APP_OBJS)
-	$(CC) $(LDFLAGS_ALL) $^ $(PKG_LIBS) -o $@
+	$(CC) $(LDFLAGS_ALL) $^ $(PKG_LIBS) $(LIBS) -o $@
 
 $(TESTS_BIN): $(TEST_OBJS) $(APP_OBJS) | $(PROGRAM_BIN)
-	$(CC) $(LDFLAGS_ALL) $^ $(TEST_LIBS) $(PKG_LIBS) -o $@
+	$(CC) $(LDFLAGS_ALL) $^ $(TEST_LIBS) $(PKG_LIBS) $(LIBS) -o $@
 
 $(BUILD)/%.o: %.c | $(BUILD)/tests $(BUILD)/harness $(BUILD)/use
 	$(CC) $(CFLAGS_APP) -c $< -o $@
@@ -150,6 +152,9 @@ $(BUILD)/harness/measure.o: $(ROOT)/harness/lib/measure.c | $(BUILD)/harness
 	$(CC) $(CFLAGS_TEST) -Werror -pedantic -c $< -o $@
 
 $(BUILD)/harness/httpc.o: $(ROOT)/harness/lib/httpc.c | $(BUILD)/harness
+	$(CC) $(CFLAGS_TEST) -Werror -pedantic -c $< -o $@
+
+$(BUILD)/harness/jsontest.o: $(ROOT)/harness/lib/jsontest.c | $(BUILD)/harness
 	$(CC) $(CFLAGS_TEST) -Werror -pedantic -c $< -o $@
 
 $(BUILD)/tests $(BUILD)/harness $(BUILD)/use $(BIN):

@@ -10,7 +10,9 @@ const char *http_reason(int status)
     /* TODO(stage 3): the reason phrases of RFC 9110 section 15 for at
      * least 200 201 204 206 304 400 403 404 405 408 413 414 416 431 500
      * 501 503 505 ("OK", "Not Found", "Content Too Large", ...), and
-     * "Unknown" for other codes. A switch is the simplest table. */
+     * "Unknown" for other codes. A switch is the simplest table. Chapter
+     * 03's JSON API answers 406 409 412 415 422 428 too: add them now,
+     * and its problem documents get the right titles on your layer. */
     (void)status;
     return "";
 }

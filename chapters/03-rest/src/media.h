@@ -9,9 +9,10 @@
  * The answer is JSON too, so a client that cannot take JSON is told so:
  * 406 Not Acceptable. Accept (RFC 9110 section 12.5.1) lists media ranges
  * with optional weights: "text/html, application/json;q=0.5". JSON is
- * acceptable when a range that matches it -- "application/json",
- * "application/*" or "*\/*" -- has a weight above 0, where the most
- * specific matching range decides. No Accept field accepts anything. */
+ * acceptable when a range that matches it -- application/json, the type
+ * application with any subtype, or any type at all -- has a weight above
+ * 0, where the most specific matching range decides. No Accept field
+ * accepts anything. */
 #ifndef MEDIA_H
 #define MEDIA_H
 

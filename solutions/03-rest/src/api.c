@@ -1,0 +1,284 @@
+/* api -- see api.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "item.h"
+#include "json_check.h"
+#include "media.h"
+#include "problem.h"
+#include "router.h"
+
+/* One request being answered. */
+struct call {
+    struct api *api;
+    const struct http_request *req;
+    const struct buf *body;
+    struct response *resp;
+    struct http_slice id;   /* the {id} of /items/{id} */
+};
+
+typedef int (*handler_fn)(struct call *);
+
+static int get_health(struct call *c);
+static int post_item(struct call *c);
+static int get_item(struct call *c);
+static int not_yet(struct call *c);
+
+/* The API's resources: a path template, the methods it allows (HEAD
+ * wherever GET is, OPTIONS everywhere), and a handler per method. */
+static const struct route {
+    const char *template;
+    unsigned methods;
+    handler_fn get, post, put, patch, del;
+} routes[] = {
+    {"/health", M_GET | M_HEAD | M_OPTIONS, get_health, NULL, NULL, NULL, NULL},
+    {"/items", M_GET | M_HEAD | M_POST | M_OPTIONS, not_yet, post_item, NULL, NULL, NULL},
+    {"/items/{id}", M_GET | M_HEAD | M_PUT | M_PATCH | M_DELETE | M_OPTIONS, get_item, NULL,
+     not_yet, not_yet, not_yet},
+};
+
+/* ---- small helpers ------------------------------------------------------- */
+
+/* Throws away what resp holds, keeping what the HTTP layer set (HEAD,
+ * close): an answer is replaced as a whole, never patched. */
+static void reset(struct response *resp)
+{
+    int head_only = resp->head_only, close = resp->close;
+    response_free(resp);
+    response_init(resp);
+    resp->head_only = head_only;
+    resp->close = close;
+}
+
+static int problem(struct call *c, int status, const char *detail)
+{
+    reset(c->resp);
+    return problem_respond(c->resp, status, detail);
+}
+
+/* A problem whose detail quotes part of the request: cJSON escapes it in
+ * the body, so any bytes are safe there; it is cut at 100. */
+static int problem_quoting(struct call *c, int status, const char *fmt, struct http_slice s)
+{
+    char detail[256];
+    snprintf(detail, sizeof detail, fmt, (int)(s.n > 100 ? 100 : s.n), s.p);
+    return problem(c, status, detail);
+}
+
+/* The id of /items/{id}: 1 to 15 decimal digits, nothing else -- no sign,
+ * no spaces, no hex, no leading zero; what is not an id names no item.
+ * Returns it, or 0. 15 digits stay far below 2^53, where JSON numbers end
+ * being exact. */
+static int64_t parse_id(struct http_slice s)
+{
+    int64_t v = 0;
+    if (s.n == 0 || s.n > 15 || s.p[0] == '0')
+        return 0;
+    for (size_t i = 0; i < s.n; i++) {
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return 0;
+        v = v * 10 + (s.p[i] - '0');
+    }
+    return v;
+}
+
+/* The values of every header field called name (several fields of a list
+ * form one list, RFC 9110 section 5.3). */
+static size_t header_values(const struct http_request *req, const char *name,
+                            struct http_slice *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < req->nheaders && n < max; i++)
+        if (http_slice_eq_nocase(req->headers[i].name, name))
+            out[n++] = req->headers[i].value;
+    return n;
+}
+
+static int item_respond(struct call *c, int status, const struct item *it)
+{
+    cJSON *j = item_to_json(it);
+    int rc = j ? json_respond(c->resp, status, j) : -1;
+    cJSON_Delete(j);
+    return rc;
+}
+
+/* ---- reading a JSON body (stage 3) ---------------------------------------- */
+
+/* Reads the request body as JSON into *out: 415 unless it says it is
+ * JSON, 400 unless json_check() accepts it (detail: where and why), 422 if
+ * a string holds U+0000. Returns 1 with *out set, 0 when the answer is
+ * made (an error), -1 when memory ran out. */
+static int read_json(struct call *c, cJSON **out)
+{
+    const struct http_slice *ct = http_header_get(c->req, "Content-Type");
+    if (!ct || !media_is(*ct, "application/json"))
+        return problem(c, 415, "the body must be JSON: Content-Type: application/json") < 0
+                   ? -1
+                   : 0;
+    struct json_limits lim = {JSON_MAX_DEPTH, JSON_MAX_VALUES};
+    struct json_result res;
+    if (json_check(c->body->data ? c->body->data : "", c->body->len, &lim, &res) < 0) {
+        char detail[200];
+        snprintf(detail, sizeof detail, "the body is not valid JSON: %s at byte %zu", res.reason,
+                 res.offset);
+        return problem(c, 400, detail) < 0 ? -1 : 0;
+    }
+    if (res.nul_escapes) {
+        cJSON *errors = cJSON_CreateArray(), *e = cJSON_CreateObject();
+        if (!errors || !e || !cJSON_AddStringToObject(e, "pointer", "") ||
+            !cJSON_AddStringToObject(e, "detail", "a string holds \\u0000, which no member may") ||
+            !cJSON_AddItemToArray(errors, e)) {
+            cJSON_Delete(errors);
+            cJSON_Delete(e);
+            return -1;
+        }
+        reset(c->resp);
+        return problem_respond_errors(c->resp, 422, "the item is not valid", errors) < 0 ? -1 : 0;
+    }
+    /* cJSON reads up to a NUL or len, and a body has no NUL after it: a
+     * copy with one, so that no version of cJSON reads past the end. */
+    char *text = malloc(c->body->len + 1);
+    if (!text)
+        return -1;
+    if (c->body->len)
+        memcpy(text, c->body->data, c->body->len);
+    text[c->body->len] = '\0';
+    *out = cJSON_ParseWithLength(text, c->body->len);
+    free(text);
+    return *out ? 1 : -1; /* json_check() accepted it: only memory can fail */
+}
+
+/* ---- the handlers ----------------------------------------------------------- */
+
+static int get_health(struct call *c)
+{
+    cJSON *j = cJSON_CreateObject();
+    int rc = j && cJSON_AddStringToObject(j, "status", "ok") ? json_respond(c->resp, 200, j) : -1;
+    cJSON_Delete(j);
+    return rc;
+}
+
+static int post_item(struct call *c)
+{
+    cJSON *body = NULL;
+    int r = read_json(c, &body);
+    if (r <= 0)
+        return r;
+    cJSON *errors = cJSON_CreateArray();
+    struct item in, out = {0};
+    int rc = -1;
+    if (!errors) {
+        cJSON_Delete(body);
+        return -1;
+    }
+    if (item_from_json(body, &in, errors) < 0) {
+        /* no error listed: memory ran out on the way */
+        if (cJSON_GetArraySize(errors) > 0) {
+            reset(c->resp);
+            rc = problem_respond_errors(c->resp, 422, "the item is not valid", errors);
+            errors = NULL;
+        }
+    } else {
+        enum store_status st = store_create(c->api->store, &in, &out);
+        char location[64];
+        snprintf(location, sizeof location, "/items/%lld", (long long)out.id);
+        if (st == STORE_OK && item_respond(c, 201, &out) == 0)
+            rc = response_header(c->resp, "Location", location);
+    }
+    cJSON_Delete(errors);
+    cJSON_Delete(body);
+    item_free(&in);
+    item_free(&out);
+    return rc;
+}
+
+static int get_item(struct call *c)
+{
+    int64_t id = parse_id(c->id);
+    struct item it = {0};
+    if (!id)
+        return problem_quoting(c, 404, "no item has the id \"%.*s\"", c->id);
+    enum store_status st = store_get(c->api->store, id, &it);
+    int rc = st == STORE_OK          ? item_respond(c, 200, &it)
+             : st == STORE_NOT_FOUND ? problem_quoting(c, 404, "no item has the id %.*s", c->id)
+                                     : -1;
+    item_free(&it);
+    return rc;
+}
+
+/* What a later stage of the chapter adds (5: PUT, PATCH, DELETE; 6: the
+ * collection). */
+static int not_yet(struct call *c)
+{
+    return problem(c, 501, "this operation comes in a later stage of the chapter");
+}
+
+/* ---- dispatch ---------------------------------------------------------------- */
+
+int api_may_block(void *api, const struct http_request *req)
+{
+    (void)api;
+    (void)req;
+    return 0; /* the in-memory store answers at once */
+}
+
+int api_serve(void *ctx, const struct http_request *req, const struct buf *body,
+              struct response *resp, const struct loop_job *job)
+{
+    struct call c = {.api = ctx, .req = req, .body = body, .resp = resp};
+    (void)job;
+    const struct route *rt = NULL;
+    struct http_slice params[1];
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0] && !rt; i++)
+        if (router_match(routes[i].template, req->path, params, 1) >= 0)
+            rt = &routes[i];
+    unsigned m = router_method(req->method);
+    if (!m)
+        return problem_quoting(&c, 501, "the API does not know the method %.*s", req->method);
+    if (!rt)
+        return problem_quoting(&c, 404, "the API has no resource at %.*s", req->path);
+    if (rt->template[strlen(rt->template) - 1] == '}')
+        c.id = params[0];
+
+    char allow[128];
+    if (router_allow(rt->methods, allow, sizeof allow) < 0)
+        return -1;
+    if (!(rt->methods & m)) {
+        if (problem_quoting(&c, 405, "%.*s is not allowed here: see Allow", req->method) < 0)
+            return -1;
+        return response_header(resp, "Allow", allow);
+    }
+    if (m == M_OPTIONS) {
+        resp->status = 204;
+        return response_header(resp, "Allow", allow);
+    }
+    /* Every answer is JSON: a client that takes none gets 406 (stage 3). */
+    struct http_slice accept[8];
+    size_t naccept = header_values(req, "Accept", accept, 8);
+    if (!media_accepts_json(accept, naccept))
+        return problem(&c, 406, "the API answers in JSON only: accept application/json");
+
+    handler_fn fn = m == M_GET || m == M_HEAD ? rt->get
+                    : m == M_POST             ? rt->post
+                    : m == M_PUT              ? rt->put
+                    : m == M_PATCH            ? rt->patch
+                                              : rt->del;
+    return fn(&c);
+}
+
+int api_error(void *api, int status, struct response *resp)
+{
+    (void)api;
+    const char *detail = status == 400   ? "the request is not valid HTTP/1.1"
+                         : status == 408 ? "the request did not arrive in time"
+                         : status == 413 ? "the body is larger than the server takes (--max-body)"
+                         : status == 414 ? "the request line is too long"
+                         : status == 431 ? "the header fields are too large"
+                         : status == 503 ? "the server is stopping"
+                                         : NULL;
+    return problem_respond(resp, status, detail);
+}
