@@ -223,7 +223,8 @@ print-tests:
 
 # make fuzz: the chapter's libFuzzer targets (fuzz/*.c) against the
 # reference -- or your code with IMPL=learner -- for FUZZ_TIME seconds.
-# The chapter Makefile names FUZZ_MODULES (and FUZZ_USES from earlier layers).
+# The chapter Makefile names FUZZ_MODULES (and FUZZ_USES from earlier layers);
+# the targets link the chapter's PKGS too (03's oracle is cJSON).
 FUZZ_TIME ?= 60
 FUZZ_IMPL := $(if $(filter command line,$(origin IMPL)),$(IMPL),solution)
 FUZZ_DIRS := $(if $(filter solution,$(FUZZ_IMPL)),$(ROOT)/solutions/$(CH_NAME)/src) $(CURDIR)/src
@@ -235,10 +236,10 @@ fuzz:
 	@mkdir -p $(dir $(FUZZ_BIN)) $(FUZZ_WORK)
 	@echo "fuzzing the $(FUZZ_IMPL) code for $(FUZZ_TIME) s (corpus: $(FUZZ_WORK))"
 	@clang -std=gnu11 -D_XOPEN_SOURCE=700 -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=all $(foreach d,$(FUZZ_DIRS) $(USE_DIRS),-I$(d)) \
+	  -fno-sanitize-recover=all $(foreach d,$(FUZZ_DIRS) $(USE_DIRS),-I$(d)) $(PKG_CFLAGS) \
 	  $(wildcard $(CURDIR)/fuzz/*.c) \
 	  $(foreach m,$(FUZZ_MODULES),$(firstword $(wildcard $(addsuffix /$(m).c,$(FUZZ_DIRS))))) \
-	  $(foreach u,$(FUZZ_USES),$(ROOT)/solutions/$(dir $(u))src/$(notdir $(u)).c) -o $(FUZZ_BIN)
+	  $(foreach u,$(FUZZ_USES),$(ROOT)/solutions/$(dir $(u))src/$(notdir $(u)).c) $(PKG_LIBS) -o $(FUZZ_BIN)
 	@cd $(FUZZ_WORK) && $(FUZZ_BIN) -max_total_time=$(FUZZ_TIME) -max_len=8192 \
 	  -print_final_stats=1 $(FUZZ_WORK) $(CURDIR)/fuzz/corpus 2>&1 | \
 	  grep -E "^#[0-9]+ *DONE|stat::number_of_executed_units|ERROR|SUMMARY|Test unit written|==[0-9]+==" ; \

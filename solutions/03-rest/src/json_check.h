@@ -16,7 +16,9 @@
  * ("\ud800" without its pair) is refused too: it stands for no character.
  * What it accepts but reports: escapes of U+0000 ("\u0000"), which are
  * valid JSON but which a C string cannot hold -- the API refuses them
- * where it reads strings (stage 4). */
+ * where it reads strings (stage 4). A byte order mark (EF BB BF) at the
+ * start is refused like any other byte outside a string that is not ASCII:
+ * RFC 8259 section 8.1 says a sender must not add one. */
 #ifndef JSON_CHECK_H
 #define JSON_CHECK_H
 
@@ -27,7 +29,10 @@
 #define JSON_MAX_VALUES 10000
 
 struct json_limits {
-    int max_depth;      /* arrays and objects inside each other: [[1]] is 2 */
+    int max_depth;      /* arrays and objects inside each other: [[1]] is 2;
+                           above JSON_MAX_DEPTH counts as JSON_MAX_DEPTH (the
+                           check keeps one byte per level, in a fixed array),
+                           below 0 as 0 */
     size_t max_values;  /* every value counts: [1,[2]] is 4 (the outer array too) */
 };
 
