@@ -8,7 +8,7 @@
 #include "media.h"
 #include "restc.h"
 
-WB_SUITE(json);
+/* The suite json (WB_SUITE) is declared in 3_json.c: one declaration per suite. */
 
 static struct http_slice sl(const char *s)
 {
