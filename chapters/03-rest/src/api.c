@@ -30,6 +30,9 @@ typedef int (*handler_fn)(struct call *);
 static int get_health(struct call *c);
 static int post_item(struct call *c);
 static int get_item(struct call *c);
+static int put_item(struct call *c);
+static int patch_item(struct call *c);
+static int delete_item(struct call *c);
 static int not_yet(struct call *c);
 
 /* The API's resources: a path template, the methods it allows (HEAD
@@ -42,7 +45,7 @@ static const struct route {
     {"/health", M_GET | M_HEAD | M_OPTIONS, get_health, NULL, NULL, NULL, NULL},
     {"/items", M_GET | M_HEAD | M_POST | M_OPTIONS, not_yet, post_item, NULL, NULL, NULL},
     {"/items/{id}", M_GET | M_HEAD | M_PUT | M_PATCH | M_DELETE | M_OPTIONS, get_item, NULL,
-     not_yet, not_yet, not_yet},
+     put_item, patch_item, delete_item},
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -109,15 +112,15 @@ static int item_respond(struct call *c, int status, const struct item *it)
 
 /* ---- reading a JSON body (stage 3) ---------------------------------------- */
 
-/* Reads the request body as JSON into *out: 415 unless it says it is
- * JSON, 400 unless json_check() accepts it (detail: where and why), 422 if
- * a string holds U+0000. Returns 1 with *out set, 0 when the answer is
- * made (an error), -1 when memory ran out. */
-static int read_json(struct call *c, cJSON **out)
+/* Reads the request body as JSON of the media type type into *out: 415
+ * unless Content-Type says type, 400 unless json_check() accepts it
+ * (detail: where and why), 422 if a string holds U+0000. Returns 1 with
+ * *out set, 0 when the answer is made (an error), -1 when memory ran out. */
+static int read_json_as(struct call *c, const char *type, cJSON **out)
 {
     /* TODO(stage 3): in this order --
-     *  1. Content-Type (http_header_get()) must be JSON: media_is(*ct,
-     *     "application/json"); else problem 415.
+     *  1. Content-Type (http_header_get()) must be type: media_is(*ct,
+     *     type); else problem 415.
      *  2. json_check() the body with {JSON_MAX_DEPTH, JSON_MAX_VALUES};
      *     refused: problem 400 whose detail says why and where: "the body
      *     is not valid JSON: <reason> at byte <offset>".
@@ -135,9 +138,15 @@ static int read_json(struct call *c, cJSON **out)
     text[c->body->len] = '\0';
     *out = cJSON_ParseWithLength(text, c->body->len);
     free(text);
+    (void)type;
     if (!*out)
         return problem(c, 400, "the body is not JSON") < 0 ? -1 : 0;
     return 1;
+}
+
+static int read_json(struct call *c, cJSON **out)
+{
+    return read_json_as(c, "application/json", out);
 }
 
 /* ---- the handlers ----------------------------------------------------------- */
@@ -171,8 +180,47 @@ static int get_item(struct call *c)
     return not_yet(c);
 }
 
-/* What a later stage of the chapter adds (5: PUT, PATCH, DELETE; 6: the
- * collection). */
+/* PUT: the body is the whole new item; members left out get their
+ * defaults. The same PUT twice leaves the same item (idempotent). */
+static int put_item(struct call *c)
+{
+    /* TODO(stage 5): parse_id() (0: 404 problem), read_json(),
+     * item_from_json() (422 with the errors, as in post_item()), then
+     * store_replace(store, id, 0, &in, &out): STORE_OK -> item_respond(c,
+     * 200, &out), STORE_NOT_FOUND -> 404 problem. PATCH ends the same way:
+     * write that part once, as a helper both call. */
+    return not_yet(c);
+}
+
+/* PATCH with a JSON merge patch (RFC 7396). */
+static int patch_item(struct call *c)
+{
+    /* TODO(stage 5): in this order --
+     *  1. parse_id(): 0 is a 404 problem.
+     *  2. Content-Type must be application/merge-patch+json: else a 415
+     *     problem plus the field "Accept-Patch:
+     *     application/merge-patch+json" (RFC 5789 section 3.1).
+     *  3. store_get(): STORE_NOT_FOUND is a 404 problem.
+     *  4. read_json_as(c, "application/merge-patch+json", &patch).
+     *  5. item_to_json() of the stored item, without what the server owns
+     *     (cJSON_DeleteItemFromObjectCaseSensitive: id, version,
+     *     created_at, updated_at), then item_merge_patch() with the patch
+     *     (-1 with errors: 422).
+     *  6. The result is checked and stored like a PUT body.
+     * Free the patch, the tree, the errors and the item on every path. */
+    return not_yet(c);
+}
+
+/* DELETE: 204 and no body; the id is never given out again. */
+static int delete_item(struct call *c)
+{
+    /* TODO(stage 5): parse_id() (0: 404), store_delete(store, id, 0):
+     * STORE_OK -> status 204 and nothing else (no body, no Content-Type);
+     * STORE_NOT_FOUND -> 404 problem. */
+    return not_yet(c);
+}
+
+/* What a later stage of the chapter adds (6: the collection). */
 static int not_yet(struct call *c)
 {
     return problem(c, 501, "this operation comes in a later stage of the chapter");

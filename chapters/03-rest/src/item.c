@@ -77,3 +77,22 @@ int item_from_json(const cJSON *body, struct item *out, cJSON *errors)
     add_error(errors, NULL, "item_from_json() is not written yet");
     return -1;
 }
+
+int item_merge_patch(cJSON **target, const cJSON *patch, cJSON *errors)
+{
+    /* TODO(stage 5): RFC 7396 section 2, as a recursive function on a tree
+     * it owns:
+     *   merge(target, patch): patch not an object -> the target is
+     *   replaced by a copy of patch (cJSON_Duplicate(patch, 1); delete the
+     *   old). Otherwise make target an object (a new one if it was not),
+     *   and for each member of patch: detach the target's member of that
+     *   name (cJSON_DetachItemFromObjectCaseSensitive); null -> delete it
+     *   and go on; else add merge(detached, member) under that name.
+     * Before merging, refuse a patch object that names a member twice:
+     * add_error(errors, name, "appears more than once"), return -1, and
+     * leave *target alone. */
+    (void)target;
+    (void)patch;
+    (void)errors;
+    return -1;
+}

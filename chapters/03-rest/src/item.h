@@ -1,4 +1,5 @@
-/* item -- an item as JSON, both ways (stages 2 and 4).
+/* item -- an item as JSON, both ways (stages 2 and 4), and merge patches
+ * (stage 5).
  *
  * Out: {"id":7,"name":"pear","qty":3,"price":1.25,"tags":["fruit"],
  *       "version":1,"created_at":"2026-12-02T10:00:00.123Z",
@@ -25,5 +26,15 @@ cJSON *item_to_json(const struct item *it);
  * 2147483647"}; a body that is not an object gets one error with the
  * pointer "" (the whole document). */
 int item_from_json(const cJSON *body, struct item *out, cJSON *errors);
+
+/* Applies an RFC 7396 merge patch to *target (stage 5): when patch is an
+ * object, each member of it replaces the target's member of that name --
+ * merged in turn when both are objects --, and a member whose value is
+ * null removes it; any other patch (an array, a string, null, ...)
+ * replaces the whole target. *target is the caller's tree, changed in
+ * place or replaced (the old one freed). A patch object that names a
+ * member twice is refused: -1 with an error for it in errors, and *target
+ * unchanged. Returns 0, or -1 (memory ran out: errors stays empty). */
+int item_merge_patch(cJSON **target, const cJSON *patch, cJSON *errors);
 
 #endif

@@ -26,6 +26,9 @@ typedef int (*handler_fn)(struct call *);
 static int get_health(struct call *c);
 static int post_item(struct call *c);
 static int get_item(struct call *c);
+static int put_item(struct call *c);
+static int patch_item(struct call *c);
+static int delete_item(struct call *c);
 static int not_yet(struct call *c);
 
 /* The API's resources: a path template, the methods it allows (HEAD
@@ -38,7 +41,7 @@ static const struct route {
     {"/health", M_GET | M_HEAD | M_OPTIONS, get_health, NULL, NULL, NULL, NULL},
     {"/items", M_GET | M_HEAD | M_POST | M_OPTIONS, not_yet, post_item, NULL, NULL, NULL},
     {"/items/{id}", M_GET | M_HEAD | M_PUT | M_PATCH | M_DELETE | M_OPTIONS, get_item, NULL,
-     not_yet, not_yet, not_yet},
+     put_item, patch_item, delete_item},
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -108,17 +111,18 @@ static int item_respond(struct call *c, int status, const struct item *it)
 
 /* ---- reading a JSON body (stage 3) ---------------------------------------- */
 
-/* Reads the request body as JSON into *out: 415 unless it says it is
- * JSON, 400 unless json_check() accepts it (detail: where and why), 422 if
- * a string holds U+0000. Returns 1 with *out set, 0 when the answer is
- * made (an error), -1 when memory ran out. */
-static int read_json(struct call *c, cJSON **out)
+/* Reads the request body as JSON of the media type type into *out: 415
+ * unless Content-Type says type, 400 unless json_check() accepts it
+ * (detail: where and why), 422 if a string holds U+0000. Returns 1 with
+ * *out set, 0 when the answer is made (an error), -1 when memory ran out. */
+static int read_json_as(struct call *c, const char *type, cJSON **out)
 {
     const struct http_slice *ct = http_header_get(c->req, "Content-Type");
-    if (!ct || !media_is(*ct, "application/json"))
-        return problem(c, 415, "the body must be JSON: Content-Type: application/json") < 0
-                   ? -1
-                   : 0;
+    if (!ct || !media_is(*ct, type)) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "the body must be Content-Type: %s", type);
+        return problem(c, 415, detail) < 0 ? -1 : 0;
+    }
     struct json_limits lim = {JSON_MAX_DEPTH, JSON_MAX_VALUES};
     struct json_result res;
     if (json_check(c->body->data ? c->body->data : "", c->body->len, &lim, &res) < 0) {
@@ -150,6 +154,11 @@ static int read_json(struct call *c, cJSON **out)
     *out = cJSON_ParseWithLength(text, c->body->len);
     free(text);
     return *out ? 1 : -1; /* json_check() accepted it: only memory can fail */
+}
+
+static int read_json(struct call *c, cJSON **out)
+{
+    return read_json_as(c, "application/json", out);
 }
 
 /* ---- the handlers ----------------------------------------------------------- */
@@ -210,8 +219,119 @@ static int get_item(struct call *c)
     return rc;
 }
 
-/* What a later stage of the chapter adds (5: PUT, PATCH, DELETE; 6: the
- * collection). */
+/* Answers the result of a change of item id: 200 with out, 404, 412
+ * (stage 7), or -1. */
+static int changed(struct call *c, enum store_status st, const struct item *out)
+{
+    return st == STORE_OK          ? item_respond(c, 200, out)
+           : st == STORE_NOT_FOUND ? problem_quoting(c, 404, "no item has the id %.*s", c->id)
+                                   : -1;
+}
+
+/* Reads body (a parsed item) and stores it as item id: 422 with the
+ * errors, or the store's answer. Frees body. */
+static int replace_with(struct call *c, int64_t id, cJSON *body)
+{
+    cJSON *errors = cJSON_CreateArray();
+    struct item in, out = {0};
+    int rc = -1;
+    if (errors && item_from_json(body, &in, errors) < 0) {
+        if (cJSON_GetArraySize(errors) > 0) {
+            reset(c->resp);
+            rc = problem_respond_errors(c->resp, 422, "the item is not valid", errors);
+            errors = NULL;
+        }
+    } else if (errors) {
+        rc = changed(c, store_replace(c->api->store, id, 0, &in, &out), &out);
+    }
+    cJSON_Delete(errors);
+    cJSON_Delete(body);
+    item_free(&in);
+    item_free(&out);
+    return rc;
+}
+
+/* PUT: the body is the whole new item; members left out get their
+ * defaults. The same PUT twice leaves the same item (idempotent, RFC 9110
+ * section 9.2.2). */
+static int put_item(struct call *c)
+{
+    int64_t id = parse_id(c->id);
+    if (!id)
+        return problem_quoting(c, 404, "no item has the id \"%.*s\"", c->id);
+    cJSON *body = NULL;
+    int r = read_json(c, &body);
+    if (r <= 0)
+        return r;
+    return replace_with(c, id, body);
+}
+
+/* PATCH with a merge patch (RFC 7396): the stored item as JSON, without
+ * what the server owns, merged with the patch, then checked as a whole
+ * like a PUT body. */
+static int patch_item(struct call *c)
+{
+    int64_t id = parse_id(c->id);
+    struct item it = {0};
+    if (!id)
+        return problem_quoting(c, 404, "no item has the id \"%.*s\"", c->id);
+    const struct http_slice *ct = http_header_get(c->req, "Content-Type");
+    if (!ct || !media_is(*ct, "application/merge-patch+json")) {
+        /* RFC 5789 section 3.1: say which patch formats are understood */
+        if (problem(c, 415, "a PATCH body must be a JSON merge patch: Content-Type: "
+                            "application/merge-patch+json") < 0)
+            return -1;
+        return response_header(c->resp, "Accept-Patch", "application/merge-patch+json");
+    }
+    enum store_status st = store_get(c->api->store, id, &it);
+    if (st != STORE_OK) {
+        item_free(&it);
+        return changed(c, st, NULL);
+    }
+    cJSON *patch = NULL, *errors = NULL, *target = NULL;
+    int rc = read_json_as(c, "application/merge-patch+json", &patch);
+    if (rc <= 0)
+        goto out;
+    rc = -1;
+    if (!(errors = cJSON_CreateArray()) || !(target = item_to_json(&it)))
+        goto out;
+    static const char *const owned[] = {"id", "version", "created_at", "updated_at"};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(target, owned[i]);
+    if (item_merge_patch(&target, patch, errors) < 0) {
+        if (cJSON_GetArraySize(errors) > 0) {
+            reset(c->resp);
+            rc = problem_respond_errors(c->resp, 422, "the patch is not valid", errors);
+            errors = NULL;
+        }
+        goto out;
+    }
+    rc = replace_with(c, id, target);
+    target = NULL;
+out:
+    cJSON_Delete(patch);
+    cJSON_Delete(errors);
+    cJSON_Delete(target);
+    item_free(&it);
+    return rc;
+}
+
+/* DELETE: 204 and no body (RFC 9110 section 9.3.5); the id is never given
+ * out again. */
+static int delete_item(struct call *c)
+{
+    int64_t id = parse_id(c->id);
+    if (!id)
+        return problem_quoting(c, 404, "no item has the id \"%.*s\"", c->id);
+    enum store_status st = store_delete(c->api->store, id, 0);
+    if (st == STORE_OK) {
+        c->resp->status = 204;
+        return 0;
+    }
+    return changed(c, st, NULL);
+}
+
+/* What a later stage of the chapter adds (6: the collection). */
 static int not_yet(struct call *c)
 {
     return problem(c, 501, "this operation comes in a later stage of the chapter");

@@ -197,3 +197,61 @@ int item_from_json(const cJSON *body, struct item *out, cJSON *errors)
     }
     return bad ? -1 : 0;
 }
+
+/* The first member of obj, an object, whose name an earlier member has
+ * too; NULL when every name is unique. */
+static const cJSON *duplicate_member(const cJSON *obj)
+{
+    const cJSON *m, *prev;
+    cJSON_ArrayForEach(m, obj)
+        for (prev = obj->child; prev != m; prev = prev->next)
+            if (strcmp(prev->string, m->string) == 0)
+                return m;
+    return NULL;
+}
+
+/* RFC 7396 section 2, on a tree this function owns: returns the merged
+ * tree (target itself, or a new one with target freed), NULL when memory
+ * ran out (target freed too). */
+static cJSON *merge(cJSON *target, const cJSON *patch)
+{
+    if (!cJSON_IsObject(patch)) {
+        /* anything but an object replaces the target whole */
+        cJSON_Delete(target);
+        return cJSON_Duplicate(patch, 1);
+    }
+    if (!cJSON_IsObject(target)) {
+        cJSON_Delete(target);
+        if (!(target = cJSON_CreateObject()))
+            return NULL;
+    }
+    const cJSON *m;
+    cJSON_ArrayForEach(m, patch)
+    {
+        cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(target, m->string);
+        if (cJSON_IsNull(m)) {
+            cJSON_Delete(old); /* null removes the member */
+            continue;
+        }
+        cJSON *merged = merge(old, m);
+        if (!merged || !cJSON_AddItemToObject(target, m->string, merged)) {
+            cJSON_Delete(merged);
+            cJSON_Delete(target);
+            return NULL;
+        }
+    }
+    return target;
+}
+
+int item_merge_patch(cJSON **target, const cJSON *patch, cJSON *errors)
+{
+    /* A duplicate in the patch would be applied twice, the last winning:
+     * refused, as in a body (RFC 7493 section 2.3). */
+    const cJSON *dup = cJSON_IsObject(patch) ? duplicate_member(patch) : NULL;
+    if (dup) {
+        add_error(errors, dup->string, -1, "appears more than once");
+        return -1;
+    }
+    *target = merge(*target, patch);
+    return *target ? 0 : -1;
+}
