@@ -178,7 +178,7 @@ static int post_item(struct call *c)
     if (r <= 0)
         return r;
     cJSON *errors = cJSON_CreateArray();
-    struct item in, out = {0};
+    struct item in = {0}, out = {0};
     int rc = -1;
     if (!errors) {
         cJSON_Delete(body);
@@ -233,7 +233,7 @@ static int changed(struct call *c, enum store_status st, const struct item *out)
 static int replace_with(struct call *c, int64_t id, cJSON *body)
 {
     cJSON *errors = cJSON_CreateArray();
-    struct item in, out = {0};
+    struct item in = {0}, out = {0};
     int rc = -1;
     if (errors && item_from_json(body, &in, errors) < 0) {
         if (cJSON_GetArraySize(errors) > 0) {
