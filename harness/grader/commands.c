@@ -188,7 +188,9 @@ int cmd_run(struct opts *o)
             setenv("WB_COLOR", "1", 1);
         int st = runner_build(o->build);
         if (st != 0) {
-            if (!runner_interrupted())
+            if (runner_interrupted())
+                printf("\nStopped.\n");
+            else
                 printf("\n%sThe build failed:%s the compiler's messages are above. Fix the "
                        "first error (the later ones often follow from it), then run make "
                        "check CHAPTER=%s again.\n", RED, RESET, chapter_short(&ch));

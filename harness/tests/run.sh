@@ -107,7 +107,9 @@ ok "make compare after a stage passes shows the learner's function beside the re
 # and every program they started.
 make --no-print-directory -s -C "$here/fixtures/hang" check FORCE=1 >"$out" 2>&1 &
 check_pid=$!
-i=0; while ! pgrep -f '/fixprog( |$)' >/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+# (the tests run: Criterion's process is there -- not only a build)
+i=0; while ! pgrep -f 'hang/learner-san/tests/run-tests' >/dev/null && [ $i -lt 200 ]; do
+  sleep 0.05; i=$((i + 1)); done
 pkill -TERM -f "^[^ ]*/grade run --chapter $here/fixtures/hang"
 wait $check_pid; st=$?
 has "Stopped."
