@@ -44,7 +44,7 @@ int cache_save(struct cache *c)
     return 0;
 }
 
-/* FNV-1a, 64 bits, over a file's bytes ("missing" when there is none). */
+/* A fingerprint of a file's bytes ("missing" when there is none). */
 static void hash_file(const char *path, char *out, size_t cap)
 {
     FILE *f = path ? fopen(path, "rb") : NULL;
@@ -52,14 +52,11 @@ static void hash_file(const char *path, char *out, size_t cap)
         snprintf(out, cap, "missing");
         return;
     }
-    uint64_t h = 14695981039346656037ULL;
+    uint64_t h = FNV_START;
     unsigned char buf[65536];
     size_t n, total = 0;
     while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        for (size_t i = 0; i < n; i++) {
-            h ^= buf[i];
-            h *= 1099511628211ULL;
-        }
+        h = fnv1a(h, buf, n);
         total += n;
     }
     fclose(f);

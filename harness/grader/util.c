@@ -199,3 +199,11 @@ void print_wrapped(const char *text, const char *indent, int width, int col)
     putchar('\n');
 }
 
+
+uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ULL;
+    return h;
+}

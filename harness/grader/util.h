@@ -5,6 +5,7 @@
 
 #include <cJSON.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Colours are on when stdout is a terminal and NO_COLOR is unset. */
 extern int color;
@@ -36,6 +37,11 @@ extern char root[4096];
 void find_root(const char *dir);
 /* $WB_HOME, else .workbook/ at the root: progress, logs, backups. */
 void home_dir(char *out, size_t cap);
+
+/* FNV-1a, 64 bits: h (FNV_START at first) with p[0..n) folded in. A
+ * fingerprint, not a secure hash. */
+#define FNV_START 14695981039346656037ULL
+uint64_t fnv1a(uint64_t h, const void *p, size_t n);
 
 /* Prints indent before every line of text, at most max_lines lines. */
 void print_indented(const char *text, const char *indent, int max_lines);

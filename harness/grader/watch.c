@@ -72,7 +72,7 @@ static void raw_tty(void)
 /* A signature of the watched folders' files: names, sizes and times. */
 static uint64_t signature(struct opts *o)
 {
-    uint64_t h = 14695981039346656037ULL;
+    uint64_t h = FNV_START;
     for (int i = 0; i < o->nwatch; i++) {
         DIR *d = opendir(o->watch[i]);
         struct dirent *e;
@@ -85,10 +85,8 @@ static uint64_t signature(struct opts *o)
             if (stat(p, &st) < 0)
                 continue;
             long long v[2] = {(long long)st.st_size, MTIME_NS(st)};
-            for (const char *s = e->d_name; *s; s++)
-                h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-            for (size_t k = 0; k < sizeof v; k++)
-                h = (h ^ ((unsigned char *)v)[k]) * 1099511628211ULL;
+            h = fnv1a(h, e->d_name, strlen(e->d_name));
+            h = fnv1a(h, v, sizeof v);
         }
         if (d)
             closedir(d);

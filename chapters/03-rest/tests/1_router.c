@@ -26,8 +26,8 @@ Test(router, router_method_knows_seven_methods_and_their_case)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         unsigned got = router_method(sl(cases[i].name));
         cr_expect(eq(u32, got, cases[i].bit),
-                  "router_method(\"%s\") returned %u; expected %u%s", cases[i].name, got,
-                  cases[i].bit,
+                  "router_method(\"%s\") returned %u; expected %s%s (%u)%s", cases[i].name, got,
+                  cases[i].bit ? "M_" : "", cases[i].bit ? cases[i].name : "", cases[i].bit,
                   cases[i].bit ? "" : " (0: methods are case-sensitive, RFC 9110 section 9.1, "
                                       "and the API knows only seven)");
     }

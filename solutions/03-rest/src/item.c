@@ -151,6 +151,16 @@ static int read_tags(const cJSON *v, struct item *out, cJSON *errors)
     return 0;
 }
 
+/* Does a member of obj before m have m's name? cJSON keeps both members
+ * of {"a":1,"a":2}. */
+static int named_before(const cJSON *obj, const cJSON *m)
+{
+    for (const cJSON *prev = obj->child; prev != m; prev = prev->next)
+        if (strcmp(prev->string, m->string) == 0)
+            return 1;
+    return 0;
+}
+
 int item_from_json(const cJSON *body, struct item *out, cJSON *errors)
 {
     static const struct {
@@ -171,11 +181,7 @@ int item_from_json(const cJSON *body, struct item *out, cJSON *errors)
         /* cJSON keeps both members of {"a":1,"a":2}, and its getters find
          * the first; another parser would take the last (RFC 7493 section
          * 2.3 forbids duplicates). */
-        const cJSON *prev;
-        int dup = 0;
-        for (prev = body->child; prev != m; prev = prev->next)
-            dup |= strcmp(prev->string, m->string) == 0;
-        if (dup) {
+        if (named_before(body, m)) {
             add_error(errors, m->string, -1, "appears more than once");
             bad = 1;
             continue;
@@ -202,11 +208,10 @@ int item_from_json(const cJSON *body, struct item *out, cJSON *errors)
  * too; NULL when every name is unique. */
 static const cJSON *duplicate_member(const cJSON *obj)
 {
-    const cJSON *m, *prev;
+    const cJSON *m;
     cJSON_ArrayForEach(m, obj)
-        for (prev = obj->child; prev != m; prev = prev->next)
-            if (strcmp(prev->string, m->string) == 0)
-                return m;
+        if (named_before(obj, m))
+            return m;
     return NULL;
 }
 
