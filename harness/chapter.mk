@@ -104,7 +104,7 @@ APP_OBJS  := $(MODULES:%=$(BUILD)/%.o) $(USE_OBJS)
 TEST_SRCS := $(sort $(wildcard $(CURDIR)/tests/*.c))
 TEST_OBJS := $(TEST_SRCS:$(CURDIR)/tests/%.c=$(BUILD)/tests/%.o) \
              $(BUILD)/harness/wbtest.o $(BUILD)/harness/report.o $(BUILD)/harness/measure.o \
-             $(BUILD)/harness/httpc.o $(BUILD)/harness/jsontest.o
+             $(BUILD)/harness/httpc.o $(BUILD)/harness/jsontest.o $(BUILD)/harness/schema.o
 
 PROGRAM_BIN := $(BUILD)/$(PROGRAM)
 TESTS_BIN   := $(BUILD)/tests/run-tests
@@ -155,6 +155,9 @@ $(BUILD)/harness/httpc.o: $(ROOT)/harness/lib/httpc.c | $(BUILD)/harness
 	$(CC) $(CFLAGS_TEST) -Werror -pedantic -c $< -o $@
 
 $(BUILD)/harness/jsontest.o: $(ROOT)/harness/lib/jsontest.c | $(BUILD)/harness
+	$(CC) $(CFLAGS_TEST) -Werror -pedantic -c $< -o $@
+
+$(BUILD)/harness/schema.o: $(ROOT)/harness/lib/schema.c | $(BUILD)/harness
 	$(CC) $(CFLAGS_TEST) -Werror -pedantic -c $< -o $@
 
 $(BUILD)/tests $(BUILD)/harness $(BUILD)/use $(BIN):
