@@ -1,8 +1,8 @@
 /* api -- see api.h.
  *
  * Given: the route table, struct call, the small helpers. Yours: the
- * routing and api_error() (stage 1), the handlers (stage 2), the body
- * checks (stage 3). */
+ * routing and api_error() (stage 1), the handlers (stages 2, 5, 6), the
+ * body checks (stage 3). */
 #define _POSIX_C_SOURCE 200809L
 #include "api.h"
 
@@ -14,6 +14,7 @@
 #include "json_check.h"
 #include "media.h"
 #include "problem.h"
+#include "query.h"
 #include "router.h"
 
 /* One request being answered. */
@@ -33,6 +34,7 @@ static int get_item(struct call *c);
 static int put_item(struct call *c);
 static int patch_item(struct call *c);
 static int delete_item(struct call *c);
+static int list_items(struct call *c);
 static int not_yet(struct call *c);
 
 /* The API's resources: a path template, the methods it allows (HEAD
@@ -43,7 +45,7 @@ static const struct route {
     handler_fn get, post, put, patch, del;
 } routes[] = {
     {"/health", M_GET | M_HEAD | M_OPTIONS, get_health, NULL, NULL, NULL, NULL},
-    {"/items", M_GET | M_HEAD | M_POST | M_OPTIONS, not_yet, post_item, NULL, NULL, NULL},
+    {"/items", M_GET | M_HEAD | M_POST | M_OPTIONS, list_items, post_item, NULL, NULL, NULL},
     {"/items/{id}", M_GET | M_HEAD | M_PUT | M_PATCH | M_DELETE | M_OPTIONS, get_item, NULL,
      put_item, patch_item, delete_item},
 };
@@ -220,7 +222,22 @@ static int delete_item(struct call *c)
     return not_yet(c);
 }
 
-/* What a later stage of the chapter adds (6: the collection). */
+/* GET /items: a page of the collection. */
+static int list_items(struct call *c)
+{
+    /* TODO(stage 6): query_parse(c->req->query, &lq, errors) with a fresh
+     * cJSON_CreateArray(): -1 with errors listed is a 400 problem through
+     * problem_respond_errors(..., 400, "the query is not valid", errors).
+     * Then store_list(store, &lq.store, &items, &n, &more) and the body
+     * {"items": [item_to_json() of each], "next": link or null} through
+     * json_respond(c->resp, 200, page). When more: the link is
+     * query_next(&lq, &items[n - 1], ...), in "next" and in the field
+     * Link: <link>; rel="next" (RFC 8288). Free the items, the array and
+     * the tree on every path. */
+    return not_yet(c);
+}
+
+/* What you have not written yet: 501. */
 static int not_yet(struct call *c)
 {
     return problem(c, 501, "this operation comes in a later stage of the chapter");

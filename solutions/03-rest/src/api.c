@@ -10,6 +10,7 @@
 #include "json_check.h"
 #include "media.h"
 #include "problem.h"
+#include "query.h"
 #include "router.h"
 
 /* One request being answered. */
@@ -29,7 +30,7 @@ static int get_item(struct call *c);
 static int put_item(struct call *c);
 static int patch_item(struct call *c);
 static int delete_item(struct call *c);
-static int not_yet(struct call *c);
+static int list_items(struct call *c);
 
 /* The API's resources: a path template, the methods it allows (HEAD
  * wherever GET is, OPTIONS everywhere), and a handler per method. */
@@ -39,7 +40,7 @@ static const struct route {
     handler_fn get, post, put, patch, del;
 } routes[] = {
     {"/health", M_GET | M_HEAD | M_OPTIONS, get_health, NULL, NULL, NULL, NULL},
-    {"/items", M_GET | M_HEAD | M_POST | M_OPTIONS, not_yet, post_item, NULL, NULL, NULL},
+    {"/items", M_GET | M_HEAD | M_POST | M_OPTIONS, list_items, post_item, NULL, NULL, NULL},
     {"/items/{id}", M_GET | M_HEAD | M_PUT | M_PATCH | M_DELETE | M_OPTIONS, get_item, NULL,
      put_item, patch_item, delete_item},
 };
@@ -331,10 +332,56 @@ static int delete_item(struct call *c)
     return changed(c, st, NULL);
 }
 
-/* What a later stage of the chapter adds (6: the collection). */
-static int not_yet(struct call *c)
+/* GET /items: a page of the collection, in the order the query asks,
+ * {"items": [...], "next": "/items?...cursor=..."} with the same link in
+ * a Link field (RFC 8288), or "next": null and no Link on the last page. A
+ * bad query is 400 with every bad parameter listed. */
+static int list_items(struct call *c)
 {
-    return problem(c, 501, "this operation comes in a later stage of the chapter");
+    struct list_query lq;
+    cJSON *errors = cJSON_CreateArray();
+    if (!errors)
+        return -1;
+    if (query_parse(c->req->query, &lq, errors) < 0) {
+        if (cJSON_GetArraySize(errors) == 0) {
+            cJSON_Delete(errors);
+            return -1;
+        }
+        reset(c->resp);
+        return problem_respond_errors(c->resp, 400, "the query is not valid", errors);
+    }
+    cJSON_Delete(errors);
+
+    struct item *items = NULL;
+    size_t n = 0;
+    int more = 0, rc = -1;
+    char next[4096], link[4096 + 16];
+    cJSON *page = NULL, *array;
+    if (store_list(c->api->store, &lq.store, &items, &n, &more) != STORE_OK)
+        goto out;
+    if (!(page = cJSON_CreateObject()) || !(array = cJSON_AddArrayToObject(page, "items")))
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *j = item_to_json(&items[i]);
+        if (!j || !cJSON_AddItemToArray(array, j)) {
+            cJSON_Delete(j);
+            goto out;
+        }
+    }
+    if (more && query_next(&lq, &items[n - 1], next, sizeof next) < 0)
+        goto out;
+    if (!(more ? cJSON_AddStringToObject(page, "next", next) : cJSON_AddNullToObject(page, "next")))
+        goto out;
+    if (json_respond(c->resp, 200, page) < 0)
+        goto out;
+    snprintf(link, sizeof link, "<%s>; rel=\"next\"", next);
+    rc = more ? response_header(c->resp, "Link", link) : 0;
+out:
+    for (size_t i = 0; i < n; i++)
+        item_free(&items[i]);
+    free(items);
+    cJSON_Delete(page);
+    return rc;
 }
 
 /* ---- dispatch ---------------------------------------------------------------- */
