@@ -109,8 +109,31 @@ static int item_respond(struct call *c, int status, const struct item *it)
     cJSON *j = item_to_json(it);
     int rc = j ? json_respond(c->resp, status, j) : -1;
     cJSON_Delete(j);
+    /* TODO(stage 7): every answer with an item carries its ETag:
+     * etag_format(it->version, ...) and response_header(c->resp, "ETag",
+     * ...) when rc is 0. */
     return rc;
 }
+
+/* TODO(stage 7): conditional requests (RFC 9110 section 13). Write the
+ * helpers the handlers share here:
+ *  - condition(c, name, version, weak): every field called name
+ *    (header_values(): a list may come in several fields) through
+ *    etag_match(); 1 when one matches, 0 when none does, and a 400
+ *    problem when one is malformed.
+ *  - check_if_match(c, current, &version): no If-Match field -> go on
+ *    with version 0 (any); none matches the current version -> 412
+ *    problem, nothing changes; else go on with version = current, which
+ *    store_replace()/store_delete() then require (STORE_STALE -> 412).
+ *  - if_match(c, id, &version) for PUT and DELETE: store_get() first --
+ *    a missing item is 404 even with If-Match (section 13.2.1) --, then
+ *    check_if_match().
+ * get_item(): after store_get(), If-None-Match compared weakly; a match
+ * is 304 with the ETag and no body (c->resp->status = 304, the ETag
+ * field, nothing else). put_item() and delete_item(): if_match() before
+ * anything else; patch_item(): check_if_match() on the item it read, and
+ * then store the result only at the version it read (a patch is read,
+ * merge, write). */
 
 /* ---- reading a JSON body (stage 3) ---------------------------------------- */
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etag.h"
 #include "item.h"
 #include "json_check.h"
 #include "media.h"
@@ -102,12 +103,78 @@ static size_t header_values(const struct http_request *req, const char *name,
     return n;
 }
 
+/* An answer with an item: its JSON and its ETag (stage 7). */
 static int item_respond(struct call *c, int status, const struct item *it)
 {
+    char etag[32];
     cJSON *j = item_to_json(it);
     int rc = j ? json_respond(c->resp, status, j) : -1;
     cJSON_Delete(j);
+    if (rc == 0 && etag_format(it->version, etag, sizeof etag) > 0)
+        rc = response_header(c->resp, "ETag", etag);
     return rc;
+}
+
+/* ---- conditions (stage 7) -------------------------------------------------- */
+
+/* Every field called name (If-Match, If-None-Match) against version:
+ * 1 when one matches, 0 when none does (or there is none), -1 when one is
+ * malformed -- the answer, a 400 problem, is then made here --, and -2
+ * when memory ran out making it. */
+static int condition(struct call *c, const char *name, int64_t version, int weak)
+{
+    struct http_slice v[8];
+    size_t n = header_values(c->req, name, v, 8);
+    int matched = 0;
+    for (size_t i = 0; i < n; i++) {
+        int m = etag_match(v[i], version, weak);
+        if (m < 0) {
+            char detail[128];
+            snprintf(detail, sizeof detail, "%s must be * or a list of entity tags such as \"3\"",
+                     name);
+            return problem(c, 400, detail) < 0 ? -2 : -1;
+        }
+        matched |= m;
+    }
+    return matched;
+}
+
+/* If-Match against the item's current version: 1 to go on, with
+ * *version the version the change must find (0 without If-Match: any);
+ * 0 when the answer is made (412, 400); -1 when memory ran out. */
+static int check_if_match(struct call *c, int64_t current, int64_t *version)
+{
+    *version = 0;
+    if (!http_header_get(c->req, "If-Match"))
+        return 1;
+    int m = condition(c, "If-Match", current, 0);
+    if (m == 0) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "the item has changed: it is at version %lld now -- "
+                 "GET it again, and make the change on what is there", (long long)current);
+        return problem(c, 412, detail) < 0 ? -1 : 0;
+    }
+    if (m < 0)
+        return m == -1 ? 0 : -1;
+    *version = current;
+    return 1;
+}
+
+/* The same for PUT and DELETE, which have not read the item: reads it
+ * when there is an If-Match. A missing item is 404 -- the answer without
+ * the condition (RFC 9110 section 13.2.1). */
+static int if_match(struct call *c, int64_t id, int64_t *version)
+{
+    struct item it = {0};
+    *version = 0;
+    if (!http_header_get(c->req, "If-Match"))
+        return 1;
+    enum store_status st = store_get(c->api->store, id, &it);
+    int64_t current = it.version;
+    item_free(&it);
+    if (st == STORE_NOT_FOUND)
+        return problem_quoting(c, 404, "no item has the id %.*s", c->id) < 0 ? -1 : 0;
+    return st == STORE_OK ? check_if_match(c, current, version) : -1;
 }
 
 /* ---- reading a JSON body (stage 3) ---------------------------------------- */
@@ -213,25 +280,37 @@ static int get_item(struct call *c)
     if (!id)
         return problem_quoting(c, 404, "no item has the id \"%.*s\"", c->id);
     enum store_status st = store_get(c->api->store, id, &it);
-    int rc = st == STORE_OK          ? item_respond(c, 200, &it)
-             : st == STORE_NOT_FOUND ? problem_quoting(c, 404, "no item has the id %.*s", c->id)
-                                     : -1;
+    int rc = st == STORE_NOT_FOUND ? problem_quoting(c, 404, "no item has the id %.*s", c->id) : -1;
+    if (st == STORE_OK) {
+        /* If-None-Match: the client's copy is current -- 304 with the
+         * ETag and no body (RFC 9110 sections 13.1.2, 15.4.5) */
+        char etag[32];
+        int m = condition(c, "If-None-Match", it.version, 1);
+        if (m == 1 && etag_format(it.version, etag, sizeof etag) > 0) {
+            c->resp->status = 304;
+            rc = response_header(c->resp, "ETag", etag);
+        } else {
+            rc = m == 0 ? item_respond(c, 200, &it) : m == -1 ? 0 : -1;
+        }
+    }
     item_free(&it);
     return rc;
 }
 
 /* Answers the result of a change of item id: 200 with out, 404, 412
- * (stage 7), or -1. */
+ * (the version changed between the check and the change), or -1. */
 static int changed(struct call *c, enum store_status st, const struct item *out)
 {
     return st == STORE_OK          ? item_respond(c, 200, out)
            : st == STORE_NOT_FOUND ? problem_quoting(c, 404, "no item has the id %.*s", c->id)
+           : st == STORE_STALE     ? problem(c, 412, "the item has changed meanwhile: GET it again")
                                    : -1;
 }
 
-/* Reads body (a parsed item) and stores it as item id: 422 with the
- * errors, or the store's answer. Frees body. */
-static int replace_with(struct call *c, int64_t id, cJSON *body)
+/* Reads body (a parsed item) and stores it as item id, if it is still at
+ * version (0: any): 422 with the errors, or the store's answer. Frees
+ * body. */
+static int replace_with(struct call *c, int64_t id, int64_t version, cJSON *body)
 {
     cJSON *errors = cJSON_CreateArray();
     struct item in = {0}, out = {0};
@@ -243,7 +322,7 @@ static int replace_with(struct call *c, int64_t id, cJSON *body)
             errors = NULL;
         }
     } else if (errors) {
-        rc = changed(c, store_replace(c->api->store, id, 0, &in, &out), &out);
+        rc = changed(c, store_replace(c->api->store, id, version, &in, &out), &out);
     }
     cJSON_Delete(errors);
     cJSON_Delete(body);
@@ -257,14 +336,16 @@ static int replace_with(struct call *c, int64_t id, cJSON *body)
  * section 9.2.2). */
 static int put_item(struct call *c)
 {
-    int64_t id = parse_id(c->id);
+    int64_t id = parse_id(c->id), version;
     if (!id)
         return problem_quoting(c, 404, "no item has the id \"%.*s\"", c->id);
-    cJSON *body = NULL;
-    int r = read_json(c, &body);
+    int r = if_match(c, id, &version);
     if (r <= 0)
         return r;
-    return replace_with(c, id, body);
+    cJSON *body = NULL;
+    if ((r = read_json(c, &body)) <= 0)
+        return r;
+    return replace_with(c, id, version, body);
 }
 
 /* PATCH with a merge patch (RFC 7396): the stored item as JSON, without
@@ -290,8 +371,16 @@ static int patch_item(struct call *c)
         return changed(c, st, NULL);
     }
     cJSON *patch = NULL, *errors = NULL, *target = NULL;
-    int rc = read_json_as(c, "application/merge-patch+json", &patch);
+    int64_t version;
+    int rc = check_if_match(c, it.version, &version);
     if (rc <= 0)
+        goto out;
+    /* A patch is read, merge, write: the write must find the version it
+     * merged into, or it would undo a change made in between (a lost
+     * update). One thread cannot interleave here; chapter 04's
+     * transactions keep it so with many. */
+    version = it.version;
+    if ((rc = read_json_as(c, "application/merge-patch+json", &patch)) <= 0)
         goto out;
     rc = -1;
     if (!(errors = cJSON_CreateArray()) || !(target = item_to_json(&it)))
@@ -307,7 +396,7 @@ static int patch_item(struct call *c)
         }
         goto out;
     }
-    rc = replace_with(c, id, target);
+    rc = replace_with(c, id, version, target);
     target = NULL;
 out:
     cJSON_Delete(patch);
@@ -321,10 +410,13 @@ out:
  * out again. */
 static int delete_item(struct call *c)
 {
-    int64_t id = parse_id(c->id);
+    int64_t id = parse_id(c->id), version;
     if (!id)
         return problem_quoting(c, 404, "no item has the id \"%.*s\"", c->id);
-    enum store_status st = store_delete(c->api->store, id, 0);
+    int r = if_match(c, id, &version);
+    if (r <= 0)
+        return r;
+    enum store_status st = store_delete(c->api->store, id, version);
     if (st == STORE_OK) {
         c->resp->status = 204;
         return 0;
