@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etag.h"
+#include "idem.h"
 #include "item.h"
 #include "json_check.h"
 #include "media.h"
@@ -192,7 +194,15 @@ static int post_item(struct call *c)
      * 422, "the item is not valid", errors) -- it takes the array. Valid:
      * store_create(), then item_respond(c, 201, &stored) and the field
      * "Location: /items/<id>". Free the body, the errors (unless given
-     * away) and both items on every path. */
+     * away) and both items on every path.
+     *
+     * TODO(stage 8): with an Idempotency-Key field (header_values(): more
+     * than one field is a 400 problem too), idem_key() it first -- -1 is
+     * a 400 problem -- and create with store_create_once(store, key, &in,
+     * &out) instead: STORE_OK and STORE_REPLAYED both answer 201 with out,
+     * its ETag and its Location (a replay is the first answer again);
+     * STORE_KEY_REUSED is a 422 problem (the key was used for another
+     * item). */
     return not_yet(c);
 }
 

@@ -262,7 +262,11 @@ Test(conditional, if_match_on_a_missing_item_is_404)
     int fd = wb_connect(p);
     char loc[64];
     create(p, fd, "{\"name\":\"gone\"}", loc, sizeof loc);
-    struct ht_response *r = rc_send(p, fd, "DELETE", loc, NULL, NULL, 0);
+    struct ht_response *r = rc_send(p, fd, "DELETE", loc, "If-Match: \"9\"\r\n", NULL, 0);
+    cJSON_Delete(jt_expect_problem(p, r, 412, "DELETE of an item at version 1 with If-Match: "
+                                   "\"9\": 412, and the item stays"));
+    ht_free(r);
+    r = rc_send(p, fd, "DELETE", loc, NULL, NULL, 0);
     ht_expect_status(p, r, 204, NULL, 0, "DELETE of the item");
     ht_free(r);
     static const struct {

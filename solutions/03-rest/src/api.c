@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "etag.h"
+#include "idem.h"
 #include "item.h"
 #include "json_check.h"
 #include "media.h"
@@ -239,8 +240,17 @@ static int get_health(struct call *c)
     return rc;
 }
 
+/* POST /items: a new item, 201 with it and its Location. With an
+ * Idempotency-Key (stage 8), once per key: a retry gets the first answer
+ * again and creates nothing; the key with another item is 422. */
 static int post_item(struct call *c)
 {
+    char key[STORE_KEY_MAX + 1];
+    struct http_slice fields[2];
+    size_t nkeys = header_values(c->req, "Idempotency-Key", fields, 2);
+    if (nkeys > 1 || (nkeys == 1 && idem_key(fields[0], key, sizeof key) < 0))
+        return problem(c, 400, "Idempotency-Key must be one quoted string of 1 to 255 printable "
+                               "ASCII characters, such as \"8e03978e-40d5-43e8\"");
     cJSON *body = NULL;
     int r = read_json(c, &body);
     if (r <= 0)
@@ -260,10 +270,14 @@ static int post_item(struct call *c)
             errors = NULL;
         }
     } else {
-        enum store_status st = store_create(c->api->store, &in, &out);
+        enum store_status st = nkeys ? store_create_once(c->api->store, key, &in, &out)
+                                     : store_create(c->api->store, &in, &out);
         char location[64];
         snprintf(location, sizeof location, "/items/%lld", (long long)out.id);
-        if (st == STORE_OK && item_respond(c, 201, &out) == 0)
+        if (st == STORE_KEY_REUSED)
+            rc = problem(c, 422, "this Idempotency-Key was used for another item: make a new key "
+                                 "for each new operation");
+        else if ((st == STORE_OK || st == STORE_REPLAYED) && item_respond(c, 201, &out) == 0)
             rc = response_header(c->resp, "Location", location);
     }
     cJSON_Delete(errors);
