@@ -18,7 +18,8 @@
  *    again gives the same text and the same tree (a round trip). cJSON
  *    accepts much more than json_check() (that is why json_check() exists),
  *    so a refusal proves nothing either way and is not compared.
- * A failed check prints what failed and aborts: libFuzzer keeps the input. */
+ * A failed check prints what failed and aborts: libFuzzer keeps the input.
+ * The same input then goes to query_parse() as a query string (query.c). */
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -29,6 +30,8 @@
 #include <cJSON.h>
 
 #include "json_check.h"
+
+void fuzz_query(const uint8_t *data, size_t size);
 
 static const struct json_limits api = {JSON_MAX_DEPTH, JSON_MAX_VALUES};
 
@@ -208,5 +211,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0)
         oracle(text, size, &r);
     free(text);
+    fuzz_query(data, size); /* the same bytes as a query string: fuzz/query.c */
     return 0;
 }

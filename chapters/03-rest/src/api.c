@@ -1,8 +1,8 @@
 /* api -- see api.h.
  *
  * Given: the route table, struct call, the small helpers. Yours: the
- * routing and api_error() (stage 1), the handlers (stage 2), the body
- * checks (stage 3). */
+ * routing and api_error() (stage 1), the handlers (stages 2, 5, 6), the
+ * body checks (stage 3). */
 #define _POSIX_C_SOURCE 200809L
 #include "api.h"
 
@@ -10,10 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etag.h"
+#include "idem.h"
 #include "item.h"
 #include "json_check.h"
 #include "media.h"
 #include "problem.h"
+#include "query.h"
 #include "router.h"
 
 /* One request being answered. */
@@ -33,6 +36,7 @@ static int get_item(struct call *c);
 static int put_item(struct call *c);
 static int patch_item(struct call *c);
 static int delete_item(struct call *c);
+static int list_items(struct call *c);
 static int not_yet(struct call *c);
 
 /* The API's resources: a path template, the methods it allows (HEAD
@@ -43,7 +47,7 @@ static const struct route {
     handler_fn get, post, put, patch, del;
 } routes[] = {
     {"/health", M_GET | M_HEAD | M_OPTIONS, get_health, NULL, NULL, NULL, NULL},
-    {"/items", M_GET | M_HEAD | M_POST | M_OPTIONS, not_yet, post_item, NULL, NULL, NULL},
+    {"/items", M_GET | M_HEAD | M_POST | M_OPTIONS, list_items, post_item, NULL, NULL, NULL},
     {"/items/{id}", M_GET | M_HEAD | M_PUT | M_PATCH | M_DELETE | M_OPTIONS, get_item, NULL,
      put_item, patch_item, delete_item},
 };
@@ -107,8 +111,31 @@ static int item_respond(struct call *c, int status, const struct item *it)
     cJSON *j = item_to_json(it);
     int rc = j ? json_respond(c->resp, status, j) : -1;
     cJSON_Delete(j);
+    /* TODO(stage 7): every answer with an item carries its ETag:
+     * etag_format(it->version, ...) and response_header(c->resp, "ETag",
+     * ...) when rc is 0. */
     return rc;
 }
+
+/* TODO(stage 7): conditional requests (RFC 9110 section 13). Write the
+ * helpers the handlers share here:
+ *  - condition(c, name, version, weak): every field called name
+ *    (header_values(): a list may come in several fields) through
+ *    etag_match(); 1 when one matches, 0 when none does, and a 400
+ *    problem when one is malformed.
+ *  - check_if_match(c, current, &version): no If-Match field -> go on
+ *    with version 0 (any); none matches the current version -> 412
+ *    problem, nothing changes; else go on with version = current, which
+ *    store_replace()/store_delete() then require (STORE_STALE -> 412).
+ *  - if_match(c, id, &version) for PUT and DELETE: store_get() first --
+ *    a missing item is 404 even with If-Match (section 13.2.1) --, then
+ *    check_if_match().
+ * get_item(): after store_get(), If-None-Match compared weakly; a match
+ * is 304 with the ETag and no body (c->resp->status = 304, the ETag
+ * field, nothing else). put_item() and delete_item(): if_match() before
+ * anything else; patch_item(): check_if_match() on the item it read, and
+ * then store the result only at the version it read (a patch is read,
+ * merge, write). */
 
 /* ---- reading a JSON body (stage 3) ---------------------------------------- */
 
@@ -167,7 +194,15 @@ static int post_item(struct call *c)
      * 422, "the item is not valid", errors) -- it takes the array. Valid:
      * store_create(), then item_respond(c, 201, &stored) and the field
      * "Location: /items/<id>". Free the body, the errors (unless given
-     * away) and both items on every path. */
+     * away) and both items on every path.
+     *
+     * TODO(stage 8): with an Idempotency-Key field (header_values(): more
+     * than one field is a 400 problem too), idem_key() it first -- -1 is
+     * a 400 problem -- and create with store_create_once(store, key, &in,
+     * &out) instead: STORE_OK and STORE_REPLAYED both answer 201 with out,
+     * its ETag and its Location (a replay is the first answer again);
+     * STORE_KEY_REUSED is a 422 problem (the key was used for another
+     * item). */
     return not_yet(c);
 }
 
@@ -220,7 +255,22 @@ static int delete_item(struct call *c)
     return not_yet(c);
 }
 
-/* What a later stage of the chapter adds (6: the collection). */
+/* GET /items: a page of the collection. */
+static int list_items(struct call *c)
+{
+    /* TODO(stage 6): query_parse(c->req->query, &lq, errors) with a fresh
+     * cJSON_CreateArray(): -1 with errors listed is a 400 problem through
+     * problem_respond_errors(..., 400, "the query is not valid", errors).
+     * Then store_list(store, &lq.store, &items, &n, &more) and the body
+     * {"items": [item_to_json() of each], "next": link or null} through
+     * json_respond(c->resp, 200, page). When more: the link is
+     * query_next(&lq, &items[n - 1], ...), in "next" and in the field
+     * Link: <link>; rel="next" (RFC 8288). Free the items, the array and
+     * the tree on every path. */
+    return not_yet(c);
+}
+
+/* What you have not written yet: 501. */
 static int not_yet(struct call *c)
 {
     return problem(c, 501, "this operation comes in a later stage of the chapter");

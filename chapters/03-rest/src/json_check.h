@@ -52,4 +52,12 @@ struct json_result {
 int json_check(const char *text, size_t len, const struct json_limits *lim,
                struct json_result *res);
 
+/* The length (1 to 4) of the UTF-8 character text[0..len) starts with:
+ * RFC 3629, no overlong forms, no surrogates, nothing above U+10FFFF.
+ * Returns 0 when it does not start with one, with *bad the offset of the
+ * first byte that cannot be right (len when the text ends inside the
+ * character). json_check() uses it for the bytes >= 0x80 in strings; the
+ * API for text that does not come as JSON (stage 6: query parameters). */
+size_t json_utf8_char(const char *text, size_t len, size_t *bad);
+
 #endif

@@ -2,20 +2,26 @@
  *
  * The items sit in one array in id order -- ids only grow, so a new item
  * goes at the end -- and are found by binary search. Deleting moves the
- * rest down: fine for the thousands of items of the tests; chapter 04's
- * SQLite store is the one for real sizes. */
+ * rest down, and a page of a list looks at every item: fine for the
+ * thousands of items of the tests; chapter 04's SQLite store is the one for
+ * real sizes. The idempotency keys sit in a hash table and a queue. */
 #define _POSIX_C_SOURCE 200809L
 #include "store.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+struct keys;
+static void keys_free(struct keys *k);
+
 struct store {
     struct item *items;
     size_t n, cap;
-    int64_t last_id; /* the highest id ever given: ids are never reused */
+    int64_t last_id;    /* the highest id ever given: ids are never reused */
+    struct keys *keys;  /* the idempotency keys; NULL until the first */
 };
 
 void item_free(struct item *it)
@@ -75,6 +81,7 @@ void store_close(struct store *s)
     for (size_t i = 0; i < s->n; i++)
         item_free(&s->items[i]);
     free(s->items);
+    keys_free(s->keys);
     free(s);
 }
 
@@ -170,27 +177,225 @@ enum store_status store_delete(struct store *s, int64_t id, int64_t version)
     return STORE_OK;
 }
 
-enum store_status store_list(struct store *s, int64_t after, size_t limit, struct item **items,
+/* ---- pages ---------------------------------------------------------------- */
+
+/* a before b in q's order: < 0; after: > 0; the same item: 0. */
+static int compare(const struct store_query *q, const struct store_key *a,
+                   const struct store_key *b)
+{
+    int c = 0;
+    switch (q->sort) {
+    case STORE_SORT_NAME:
+        c = strcmp(a->name, b->name);
+        break;
+    case STORE_SORT_QTY:
+        c = (a->qty > b->qty) - (a->qty < b->qty);
+        break;
+    case STORE_SORT_PRICE:
+        c = (a->price > b->price) - (a->price < b->price);
+        break;
+    case STORE_SORT_ID:
+        break;
+    }
+    if (c == 0)
+        c = (a->id > b->id) - (a->id < b->id);
+    return q->desc ? -c : c;
+}
+
+static struct store_key key_of(const struct item *it)
+{
+    return (struct store_key){it->id, it->name, it->qty, it->price};
+}
+
+/* needle occurs in hay, ASCII letters matching either case. */
+static int contains(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++) {
+        size_t k = 0;
+        while (k < n && hay[k] && tolower((unsigned char)hay[k]) == tolower((unsigned char)needle[k]))
+            k++;
+        if (k == n)
+            return 1;
+    }
+    return n == 0;
+}
+
+/* qsort() has no context argument: the query of the sort in progress.
+ * Only the loop thread lists (store.h), so one is enough. */
+static const struct store_query *sorting;
+
+static int by_query(const void *a, const void *b)
+{
+    struct store_key ka = key_of(*(struct item *const *)a), kb = key_of(*(struct item *const *)b);
+    return compare(sorting, &ka, &kb);
+}
+
+enum store_status store_list(struct store *s, const struct store_query *q, struct item **items,
                              size_t *n, int *more)
 {
-    size_t from = after < INT64_MAX ? lower_bound(s, after + 1) : s->n;
-    size_t count = s->n - from < limit ? s->n - from : limit;
     *items = NULL;
     *n = 0;
-    *more = from + count < s->n;
-    if (count == 0)
-        return STORE_OK;
-    if (!(*items = calloc(count, sizeof **items)))
+    *more = 0;
+    /* The items that belong after q->after, sorted; then the first limit.
+     * An index on the sort key would find them without looking at every
+     * item: chapter 04 has SQLite do that. */
+    struct item **match = s->n ? malloc(s->n * sizeof *match) : NULL;
+    size_t m = 0;
+    if (s->n && !match)
         return STORE_ERROR;
+    for (size_t i = 0; i < s->n; i++) {
+        struct store_key k = key_of(&s->items[i]);
+        if (q->name && !contains(s->items[i].name, q->name))
+            continue;
+        if (q->after && compare(q, &k, q->after) <= 0)
+            continue;
+        match[m++] = &s->items[i];
+    }
+    if (q->sort != STORE_SORT_ID || q->desc) {
+        sorting = q;
+        qsort(match, m, sizeof *match, by_query);
+    }
+    size_t count = m < q->limit ? m : q->limit;
+    *more = m > count;
+    if (count && !(*items = calloc(count, sizeof **items))) {
+        free(match);
+        return STORE_ERROR;
+    }
     for (; *n < count; (*n)++) {
-        if (item_copy(&(*items)[*n], &s->items[from + *n]) < 0) {
+        if (item_copy(&(*items)[*n], match[*n]) < 0) {
             for (size_t k = 0; k < *n; k++)
                 item_free(&(*items)[k]);
             free(*items);
             *items = NULL;
             *n = 0;
+            free(match);
             return STORE_ERROR;
         }
     }
+    free(match);
+    return STORE_OK;
+}
+
+/* ---- idempotency keys --------------------------------------------------------- */
+
+/* A key and the item it created, as it was created. The records form a
+ * queue in the order they came (the oldest goes first) and hang in the
+ * hash table's chains by their key. */
+struct key_record {
+    char *key;
+    uint64_t hash;
+    long long at_ms;            /* when, on the monotonic clock */
+    struct item item;
+    struct key_record *newer;   /* the queue */
+    struct key_record *next;    /* the chain of its bucket */
+};
+
+#define KEY_BUCKETS 16384       /* a power of two above STORE_KEYS_MAX */
+
+struct keys {
+    struct key_record *bucket[KEY_BUCKETS];
+    struct key_record *oldest, *newest;
+    size_t n;
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t hash_of(const char *key)
+{
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+    for (; *key; key++)
+        h = (h ^ (unsigned char)*key) * 1099511628211ULL;
+    return h;
+}
+
+static struct key_record *key_find(struct keys *k, const char *key, uint64_t h)
+{
+    for (struct key_record *r = k->bucket[h % KEY_BUCKETS]; r; r = r->next)
+        if (r->hash == h && strcmp(r->key, key) == 0)
+            return r;
+    return NULL;
+}
+
+/* Forgets the oldest record. */
+static void key_forget_oldest(struct keys *k)
+{
+    struct key_record *r = k->oldest, **p = &k->bucket[r->hash % KEY_BUCKETS];
+    while (*p != r)
+        p = &(*p)->next;
+    *p = r->next;
+    k->oldest = r->newer;
+    if (!k->oldest)
+        k->newest = NULL;
+    k->n--;
+    free(r->key);
+    item_free(&r->item);
+    free(r);
+}
+
+static void keys_free(struct keys *k)
+{
+    while (k && k->oldest)
+        key_forget_oldest(k);
+    free(k);
+}
+
+/* The fields a client sends are the same in a and b. */
+static int same_fields(const struct item *a, const struct item *b)
+{
+    if (strcmp(a->name, b->name) != 0 || a->qty != b->qty || a->price != b->price ||
+        a->ntags != b->ntags)
+        return 0;
+    for (size_t i = 0; i < a->ntags; i++)
+        if (strcmp(a->tags[i], b->tags[i]) != 0)
+            return 0;
+    return 1;
+}
+
+enum store_status store_create_once(struct store *s, const char *key, const struct item *in,
+                                    struct item *out)
+{
+    if (!s->keys && !(s->keys = calloc(1, sizeof *s->keys)))
+        return STORE_ERROR;
+    struct keys *k = s->keys;
+    long long now = now_ms();
+    while (k->oldest && (k->n >= STORE_KEYS_MAX || now - k->oldest->at_ms >= STORE_KEY_TTL_MS))
+        key_forget_oldest(k);
+
+    uint64_t h = hash_of(key);
+    struct key_record *r = key_find(k, key, h);
+    if (r) {
+        if (!same_fields(&r->item, in))
+            return STORE_KEY_REUSED;
+        return item_copy(out, &r->item) < 0 ? STORE_ERROR : STORE_REPLAYED;
+    }
+    if (!(r = calloc(1, sizeof *r)) || !(r->key = strdup(key))) {
+        free(r);
+        return STORE_ERROR;
+    }
+    enum store_status st = store_create(s, in, &r->item);
+    if (st != STORE_OK || item_copy(out, &r->item) < 0) {
+        /* a created item stays (its id is used up), unremembered: a retry
+         * creates another, as it would without a key */
+        item_free(&r->item);
+        free(r->key);
+        free(r);
+        return st != STORE_OK ? st : STORE_ERROR;
+    }
+    r->hash = h;
+    r->at_ms = now;
+    r->next = k->bucket[h % KEY_BUCKETS];
+    k->bucket[h % KEY_BUCKETS] = r;
+    if (k->newest)
+        k->newest->newer = r;
+    else
+        k->oldest = r;
+    k->newest = r;
+    k->n++;
     return STORE_OK;
 }

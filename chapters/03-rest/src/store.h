@@ -40,6 +40,8 @@ enum store_status {
     STORE_OK = 0,
     STORE_NOT_FOUND,     /* no item has that id */
     STORE_STALE,         /* the item's version is not the one expected */
+    STORE_REPLAYED,      /* store_create_once(): the key's item, created before */
+    STORE_KEY_REUSED,    /* store_create_once(): the key was used for another item */
     STORE_ERROR,         /* memory ran out, or the storage failed */
 };
 
@@ -68,10 +70,55 @@ enum store_status store_replace(struct store *s, int64_t id, int64_t version,
 /* Deletes item id; version > 0: only if it is at that version. */
 enum store_status store_delete(struct store *s, int64_t id, int64_t version);
 
-/* At most limit items with an id above after, in id order, into a new
- * array *items of *n (free each with item_free, then the array); *more is
- * 1 when items with higher ids remain. */
-enum store_status store_list(struct store *s, int64_t after, size_t limit, struct item **items,
+/* ---- pages of the collection (stage 6) ---------------------------------- */
+
+/* What a list is sorted by. Ties are broken by id, in the same direction,
+ * so that every item has one place in the order. Names sort by their
+ * bytes (strcmp: for UTF-8 that is code point order). */
+enum store_sort { STORE_SORT_ID, STORE_SORT_NAME, STORE_SORT_QTY, STORE_SORT_PRICE };
+
+/* A place in the order: the sort's member of an item and its id. A page
+ * starts right after it -- keyset paging: an item deleted or created
+ * meanwhile moves no other item, so a walk through the pages sees every
+ * item that stays exactly once. (An offset would skip one item for each
+ * deletion before it.) */
+struct store_key {
+    int64_t id;
+    const char *name;    /* STORE_SORT_NAME */
+    int64_t qty;         /* STORE_SORT_QTY */
+    double price;        /* STORE_SORT_PRICE */
+};
+
+struct store_query {
+    enum store_sort sort;
+    int desc;                      /* 1: from the highest down */
+    const char *name;              /* NULL, or only the items whose name contains
+                                      it: ASCII letters match either case, every
+                                      other byte itself ('%' and '_' too) */
+    const struct store_key *after; /* NULL: the first page */
+    size_t limit;                  /* at most this many items, >= 1 */
+};
+
+/* One page: the first q->limit items after q->after in q's order, into a
+ * new array *items of *n (free each with item_free(), then the array;
+ * NULL when *n is 0). *more is 1 when more items follow the page. */
+enum store_status store_list(struct store *s, const struct store_query *q, struct item **items,
                              size_t *n, int *more);
+
+/* ---- idempotency keys (stage 8) ----------------------------------------- */
+
+#define STORE_KEY_MAX 255                      /* bytes in a key */
+#define STORE_KEYS_MAX 10000                   /* keys remembered at most */
+#define STORE_KEY_TTL_MS (24LL * 3600 * 1000)  /* and for this long */
+
+/* store_create() once per key, in one step: the first call with a key
+ * creates the item and remembers it -- as it is now -- under the key
+ * (STORE_OK). A later call with the same key and the same fields (name,
+ * qty, price, tags) creates nothing: STORE_REPLAYED, and out gets the item
+ * as it was created, even if it changed or went since. The same key with
+ * other fields: STORE_KEY_REUSED. A key is forgotten after
+ * STORE_KEY_TTL_MS, or sooner when STORE_KEYS_MAX newer ones came. */
+enum store_status store_create_once(struct store *s, const char *key, const struct item *in,
+                                    struct item *out);
 
 #endif

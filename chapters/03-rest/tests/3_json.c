@@ -534,6 +534,43 @@ Test(json, utf8_is_checked_against_the_rfc_3629_table)
         expect_refused(bad[i].in, bad[i].len, bad[i].off, bad[i].what, i < 12 ? cj : NULL);
 }
 
+Test(json, json_utf8_char_measures_one_character)
+{
+    static const struct {
+        const char *in;
+        size_t len;
+        size_t want;    /* the character's length, or 0 */
+        size_t bad;     /* when 0: the offset of the first wrong byte */
+        const char *what;
+    } cases[] = {
+        {T("A"), 1, 0, "ASCII is one byte"},
+        {T("\x7F" "A"), 1, 0, "U+007F, the last ASCII character, and only it"},
+        {T("\xC3\xA9xyz"), 2, 0, "\xC3\xA9 (U+00E9), and only it: the bytes after it are not part of it"},
+        {T("\xE2\x82\xAC"), 3, 0, "\xE2\x82\xAC (U+20AC)"},
+        {T("\xF0\x9F\x98\x80"), 4, 0, "U+1F600, an emoji"},
+        {T("\xF4\x8F\xBF\xBF"), 4, 0, "U+10FFFF, the last code point"},
+        {T("\x80"), 0, 0, "a continuation byte starts nothing: bad at 0"},
+        {T("\xC0\xAF"), 0, 0, "C0 starts only overlong forms: bad at 0"},
+        {T("\xE0\x80\xAF"), 0, 1, "E0 80 AF is an overlong '/': after E0 comes A0..BF, bad at 1"},
+        {T("\xED\xA0\x80"), 0, 1, "ED A0 80 is a surrogate: after ED comes 80..9F, bad at 1"},
+        {T("\xE2\x82" "A"), 0, 2, "the third byte of E2 82 .. must be 80..BF: bad at 2"},
+        {T("\xF0\x9F\x98"), 0, 3, "the text ends inside the character: bad is len (3)"},
+        {T(""), 0, 0, "an empty text holds no character: bad at 0"},
+    };
+    for (size_t i = 0; i < COUNT(cases); i++) {
+        size_t bad = 12345;
+        size_t got = json_utf8_char(cases[i].in, cases[i].len, &bad);
+        cr_expect(eq(sz, got, cases[i].want), "json_utf8_char(%s, %zu) returned %zu; expected %zu -- %s",
+                  wb_esc(cases[i].in, cases[i].len, 20), cases[i].len, got, cases[i].want,
+                  cases[i].what);
+        if (cases[i].want == 0 && got == 0)
+            cr_expect(eq(sz, bad, cases[i].bad),
+                      "json_utf8_char(%s, %zu) set *bad to %zu; expected %zu -- %s",
+                      wb_esc(cases[i].in, cases[i].len, 20), cases[i].len, bad, cases[i].bad,
+                      cases[i].what);
+    }
+}
+
 Test(json, a_lone_surrogate_escape_is_refused_and_a_pair_is_accepted)
 {
     expect_accepted(T("\"\\ud83c\\udf50\""), "\\ud83c\\udf50 is a surrogate pair: U+1F350, a "

@@ -32,9 +32,8 @@
 #include "restc.h"
 #include "schema.h"
 
-/* TEMPORARY (branch openapi): 8_idempotency.c declares this suite. Remove
- * this line once it is there, or the link fails with a duplicate suite. */
-WB_SUITE(idempotency);
+/* The suite idempotency is declared in 8_idempotency.c: these tests are
+ * stage 8's too. */
 
 /* Distinct broken rules reported per test before it stops: the first few
  * say enough, and a sweep would otherwise repeat one bug a hundred times. */
@@ -350,10 +349,12 @@ static void check_problem_status(struct sweep *sw, const char *key, const struct
 }
 
 /* Judges one answer to METHOD on the document's path tmpl by rules 1 to 5
- * above, plus: an item's ETag is its version in quotes. Returns the body
- * parsed when it is JSON (the caller deletes it), else NULL. */
-static cJSON *judge(struct sweep *sw, const char *method, const char *tmpl,
-                    const struct ht_response *r)
+ * above, plus: an item's ETag is its version in quotes. want is the
+ * status the request was made for (0: any): a 5xx is fine only when it is
+ * that (a probe of the HTTP layer's 501 and 505). Returns the body parsed
+ * when it is JSON (the caller deletes it), else NULL. */
+static cJSON *judge_for(struct sweep *sw, const char *method, const char *tmpl,
+                        const struct ht_response *r, int want)
 {
     char key[200], where[256], ct[128], why[2048];
     const cJSON *op = operation(sw->spec, tmpl, method);
@@ -362,7 +363,7 @@ static cJSON *judge(struct sweep *sw, const char *method, const char *tmpl,
     cJSON *body = NULL;
 
     snprintf(key, sizeof key, "%s %s %d", method, tmpl, r->status);
-    if (r->status >= 500) {
+    if (r->status >= 500 && r->status != want) {
         snprintf(key + strlen(key), sizeof key - strlen(key), " 5xx");
         report(sw, key, r, "no answer may be 5xx: a 5xx says that the server failed, and "
                "nothing a client sends may make it fail. (openapi.json lists 500, 501, 503 "
@@ -494,12 +495,18 @@ static cJSON *judge(struct sweep *sw, const char *method, const char *tmpl,
     return body;
 }
 
+static cJSON *judge(struct sweep *sw, const char *method, const char *tmpl,
+                    const struct ht_response *r)
+{
+    return judge_for(sw, method, tmpl, r, 0);
+}
+
 /* Judges r, then requires the status want: what the document says this
  * request gets (the rule is why). Returns the body as judge() does. */
 static cJSON *expect_status(struct sweep *sw, const char *method, const char *tmpl,
                             const struct ht_response *r, int want, const char *why)
 {
-    cJSON *body = judge(sw, method, tmpl, r);
+    cJSON *body = judge_for(sw, method, tmpl, r, want);
     if (r->status != want) {
         char key[240];
         snprintf(key, sizeof key, "%s %s %d expected %d", method, tmpl, r->status, want);
@@ -951,12 +958,84 @@ static long long create_item(struct sweep *sw, cJSON **item_out)
     return v;
 }
 
+/* Sends raw[0..len) on a connection of its own and reads one answer. */
+static struct ht_response *send_raw(struct sweep *sw, const char *raw, size_t len, int head)
+{
+    int fd = wb_connect(sw->p);
+    wb_send(sw->p, fd, raw, len);
+    char ctx[300];
+    snprintf(ctx, sizeof ctx, "%s\nthe answer to a request the HTTP layer refuses", sw->what);
+    struct ht_response *r = ht_must_read(sw->p, fd, raw, len, head, 5000, ctx);
+    r->fd = fd;
+    r->own_fd = 1; /* ht_free() closes it */
+    sw->requests++;
+    return r;
+}
+
+/* Every operation, sent the way the HTTP layer refuses before the API
+ * sees it: a request line over 8192 bytes (414), a header line over 8192
+ * bytes (431), HTTP/2.0 (505), a Transfer-Encoding it does not know (501),
+ * a header line without a colon (400). Each status is one that every
+ * operation documents, with a problem document. item is an existing
+ * item's path, for {id}. */
+static void probe_http_layer(struct sweep *sw, const char *item)
+{
+    static const struct {
+        int status;
+        const char *what;
+    } probes[] = {
+        {414, "a request line longer than 8192 bytes (#/components/responses/UriTooLong)"},
+        {431, "a header field line longer than 8192 bytes "
+              "(#/components/responses/HeaderFieldsTooLarge)"},
+        {505, "HTTP/2.0 in the request line (#/components/responses/HttpVersionNotSupported)"},
+        {501, "Transfer-Encoding: gzip, chunked (#/components/responses/NotImplemented)"},
+        {400, "a header line without a colon: not HTTP/1.1 (#/components/responses/BadRequest)"},
+    };
+    char *raw = malloc(20000), *fill = malloc(9001);
+    cr_assert(raw != NULL && fill != NULL, "out of memory");
+    memset(fill, 'a', 9000);
+    fill[9000] = '\0';
+    const cJSON *pi;
+    cJSON_ArrayForEach(pi, cJSON_GetObjectItemCaseSensitive(sw->spec, "paths"))
+    {
+        const char *target = strstr(pi->string, "{id}") ? item : pi->string;
+        for (size_t k = 0; k < NMETHODS; k++) {
+            if (!operation(sw->spec, pi->string, methods[k]))
+                continue;
+            for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+                const char *m = methods[k];
+                int n = probes[i].status == 414
+                            ? snprintf(raw, 20000, "%s %s?%s HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                                       m, target, fill)
+                        : probes[i].status == 431
+                            ? snprintf(raw, 20000, "%s %s HTTP/1.1\r\nHost: localhost\r\n"
+                                       "X-Filler: %s\r\n\r\n", m, target, fill)
+                        : probes[i].status == 505
+                            ? snprintf(raw, 20000, "%s %s HTTP/2.0\r\nHost: localhost\r\n\r\n", m,
+                                       target)
+                        : probes[i].status == 501
+                            ? snprintf(raw, 20000, "%s %s HTTP/1.1\r\nHost: localhost\r\n"
+                                       "Transfer-Encoding: gzip, chunked\r\n\r\n", m, target)
+                            : snprintf(raw, 20000, "%s %s HTTP/1.1\r\nHost: localhost\r\n"
+                                       "Bad Header\r\n\r\n", m, target);
+                struct ht_response *r = send_raw(sw, raw, (size_t)n, strcmp(m, "HEAD") == 0);
+                cJSON_Delete(expect_status(sw, m, pi->string, r, probes[i].status,
+                                           probes[i].what));
+                ht_free(r);
+            }
+        }
+    }
+    free(fill);
+    free(raw);
+}
+
 /* ---- the tests ---------------------------------------------------------------- */
 
 /* Every path x method of the document, on an item that exists, one that
  * does not and a segment that is no id; with Accept: text/html (406);
- * with the conditional headers each operation documents; then after a
- * DELETE, every method on the deleted item (404). */
+ * with the conditional headers each operation documents, well-formed and
+ * not; the HTTP layer's own refusals (414, 431, 505, 501, 400) for each;
+ * then after a DELETE, every method on the deleted item (404). */
 Test(idempotency, every_documented_operation_answers_as_documented)
 {
     struct sweep sw;
@@ -1062,6 +1141,28 @@ Test(idempotency, every_documented_operation_answers_as_documented)
                                "double quotes is no RFC 8941 string "
                                "(#/components/parameters/Idempotency-Key)"));
     ht_free(r);
+
+    /* Conditions that are no list of entity tags: 400. */
+    static const struct {
+        const char *method, *headers, *body;
+    } malformed[] = {
+        {"GET", "If-None-Match: abc\r\n", NULL},
+        {"HEAD", "If-None-Match: \"1\" x\r\n", NULL},
+        {"PUT", "Content-Type: application/json\r\nIf-Match: abc\r\n", "{\"name\":\"m\"}"},
+        {"PATCH", "Content-Type: application/merge-patch+json\r\nIf-Match: 1\r\n", "{}"},
+        {"DELETE", "If-Match: W/\r\n", NULL},
+    };
+    for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
+        r = send_req(&sw, malformed[i].method, target, malformed[i].headers, malformed[i].body,
+                     malformed[i].body ? strlen(malformed[i].body) : 0);
+        cJSON_Delete(expect_status(&sw, malformed[i].method, "/items/{id}", r, 400,
+                                   "a condition that is neither * nor a list of entity tags "
+                                   "(#/components/parameters/If-Match, If-None-Match)"));
+        ht_free(r);
+    }
+
+    /* What the HTTP layer answers itself, for every operation. */
+    probe_http_layer(&sw, target);
 
     /* DELETE, then every method on the deleted item is 404. */
     r = send_req(&sw, "DELETE", target, NULL, NULL, 0);

@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etag.h"
+#include "idem.h"
 #include "item.h"
 #include "json_check.h"
 #include "media.h"
 #include "problem.h"
+#include "query.h"
 #include "router.h"
 
 /* One request being answered. */
@@ -29,7 +32,7 @@ static int get_item(struct call *c);
 static int put_item(struct call *c);
 static int patch_item(struct call *c);
 static int delete_item(struct call *c);
-static int not_yet(struct call *c);
+static int list_items(struct call *c);
 
 /* The API's resources: a path template, the methods it allows (HEAD
  * wherever GET is, OPTIONS everywhere), and a handler per method. */
@@ -39,7 +42,7 @@ static const struct route {
     handler_fn get, post, put, patch, del;
 } routes[] = {
     {"/health", M_GET | M_HEAD | M_OPTIONS, get_health, NULL, NULL, NULL, NULL},
-    {"/items", M_GET | M_HEAD | M_POST | M_OPTIONS, not_yet, post_item, NULL, NULL, NULL},
+    {"/items", M_GET | M_HEAD | M_POST | M_OPTIONS, list_items, post_item, NULL, NULL, NULL},
     {"/items/{id}", M_GET | M_HEAD | M_PUT | M_PATCH | M_DELETE | M_OPTIONS, get_item, NULL,
      put_item, patch_item, delete_item},
 };
@@ -101,12 +104,78 @@ static size_t header_values(const struct http_request *req, const char *name,
     return n;
 }
 
+/* An answer with an item: its JSON and its ETag (stage 7). */
 static int item_respond(struct call *c, int status, const struct item *it)
 {
+    char etag[32];
     cJSON *j = item_to_json(it);
     int rc = j ? json_respond(c->resp, status, j) : -1;
     cJSON_Delete(j);
+    if (rc == 0 && etag_format(it->version, etag, sizeof etag) > 0)
+        rc = response_header(c->resp, "ETag", etag);
     return rc;
+}
+
+/* ---- conditions (stage 7) -------------------------------------------------- */
+
+/* Every field called name (If-Match, If-None-Match) against version:
+ * 1 when one matches, 0 when none does (or there is none), -1 when one is
+ * malformed -- the answer, a 400 problem, is then made here --, and -2
+ * when memory ran out making it. */
+static int condition(struct call *c, const char *name, int64_t version, int weak)
+{
+    struct http_slice v[8];
+    size_t n = header_values(c->req, name, v, 8);
+    int matched = 0;
+    for (size_t i = 0; i < n; i++) {
+        int m = etag_match(v[i], version, weak);
+        if (m < 0) {
+            char detail[128];
+            snprintf(detail, sizeof detail, "%s must be * or a list of entity tags such as \"3\"",
+                     name);
+            return problem(c, 400, detail) < 0 ? -2 : -1;
+        }
+        matched |= m;
+    }
+    return matched;
+}
+
+/* If-Match against the item's current version: 1 to go on, with
+ * *version the version the change must find (0 without If-Match: any);
+ * 0 when the answer is made (412, 400); -1 when memory ran out. */
+static int check_if_match(struct call *c, int64_t current, int64_t *version)
+{
+    *version = 0;
+    if (!http_header_get(c->req, "If-Match"))
+        return 1;
+    int m = condition(c, "If-Match", current, 0);
+    if (m == 0) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "the item has changed: it is at version %lld now -- "
+                 "GET it again, and make the change on what is there", (long long)current);
+        return problem(c, 412, detail) < 0 ? -1 : 0;
+    }
+    if (m < 0)
+        return m == -1 ? 0 : -1;
+    *version = current;
+    return 1;
+}
+
+/* The same for PUT and DELETE, which have not read the item: reads it
+ * when there is an If-Match. A missing item is 404 -- the answer without
+ * the condition (RFC 9110 section 13.2.1). */
+static int if_match(struct call *c, int64_t id, int64_t *version)
+{
+    struct item it = {0};
+    *version = 0;
+    if (!http_header_get(c->req, "If-Match"))
+        return 1;
+    enum store_status st = store_get(c->api->store, id, &it);
+    int64_t current = it.version;
+    item_free(&it);
+    if (st == STORE_NOT_FOUND)
+        return problem_quoting(c, 404, "no item has the id %.*s", c->id) < 0 ? -1 : 0;
+    return st == STORE_OK ? check_if_match(c, current, version) : -1;
 }
 
 /* ---- reading a JSON body (stage 3) ---------------------------------------- */
@@ -171,8 +240,17 @@ static int get_health(struct call *c)
     return rc;
 }
 
+/* POST /items: a new item, 201 with it and its Location. With an
+ * Idempotency-Key (stage 8), once per key: a retry gets the first answer
+ * again and creates nothing; the key with another item is 422. */
 static int post_item(struct call *c)
 {
+    char key[STORE_KEY_MAX + 1];
+    struct http_slice fields[2];
+    size_t nkeys = header_values(c->req, "Idempotency-Key", fields, 2);
+    if (nkeys > 1 || (nkeys == 1 && idem_key(fields[0], key, sizeof key) < 0))
+        return problem(c, 400, "Idempotency-Key must be one quoted string of 1 to 255 printable "
+                               "ASCII characters, such as \"8e03978e-40d5-43e8\"");
     cJSON *body = NULL;
     int r = read_json(c, &body);
     if (r <= 0)
@@ -192,10 +270,14 @@ static int post_item(struct call *c)
             errors = NULL;
         }
     } else {
-        enum store_status st = store_create(c->api->store, &in, &out);
+        enum store_status st = nkeys ? store_create_once(c->api->store, key, &in, &out)
+                                     : store_create(c->api->store, &in, &out);
         char location[64];
         snprintf(location, sizeof location, "/items/%lld", (long long)out.id);
-        if (st == STORE_OK && item_respond(c, 201, &out) == 0)
+        if (st == STORE_KEY_REUSED)
+            rc = problem(c, 422, "this Idempotency-Key was used for another item: make a new key "
+                                 "for each new operation");
+        else if ((st == STORE_OK || st == STORE_REPLAYED) && item_respond(c, 201, &out) == 0)
             rc = response_header(c->resp, "Location", location);
     }
     cJSON_Delete(errors);
@@ -212,25 +294,37 @@ static int get_item(struct call *c)
     if (!id)
         return problem_quoting(c, 404, "no item has the id \"%.*s\"", c->id);
     enum store_status st = store_get(c->api->store, id, &it);
-    int rc = st == STORE_OK          ? item_respond(c, 200, &it)
-             : st == STORE_NOT_FOUND ? problem_quoting(c, 404, "no item has the id %.*s", c->id)
-                                     : -1;
+    int rc = st == STORE_NOT_FOUND ? problem_quoting(c, 404, "no item has the id %.*s", c->id) : -1;
+    if (st == STORE_OK) {
+        /* If-None-Match: the client's copy is current -- 304 with the
+         * ETag and no body (RFC 9110 sections 13.1.2, 15.4.5) */
+        char etag[32];
+        int m = condition(c, "If-None-Match", it.version, 1);
+        if (m == 1 && etag_format(it.version, etag, sizeof etag) > 0) {
+            c->resp->status = 304;
+            rc = response_header(c->resp, "ETag", etag);
+        } else {
+            rc = m == 0 ? item_respond(c, 200, &it) : m == -1 ? 0 : -1;
+        }
+    }
     item_free(&it);
     return rc;
 }
 
 /* Answers the result of a change of item id: 200 with out, 404, 412
- * (stage 7), or -1. */
+ * (the version changed between the check and the change), or -1. */
 static int changed(struct call *c, enum store_status st, const struct item *out)
 {
     return st == STORE_OK          ? item_respond(c, 200, out)
            : st == STORE_NOT_FOUND ? problem_quoting(c, 404, "no item has the id %.*s", c->id)
+           : st == STORE_STALE     ? problem(c, 412, "the item has changed meanwhile: GET it again")
                                    : -1;
 }
 
-/* Reads body (a parsed item) and stores it as item id: 422 with the
- * errors, or the store's answer. Frees body. */
-static int replace_with(struct call *c, int64_t id, cJSON *body)
+/* Reads body (a parsed item) and stores it as item id, if it is still at
+ * version (0: any): 422 with the errors, or the store's answer. Frees
+ * body. */
+static int replace_with(struct call *c, int64_t id, int64_t version, cJSON *body)
 {
     cJSON *errors = cJSON_CreateArray();
     struct item in = {0}, out = {0};
@@ -242,7 +336,7 @@ static int replace_with(struct call *c, int64_t id, cJSON *body)
             errors = NULL;
         }
     } else if (errors) {
-        rc = changed(c, store_replace(c->api->store, id, 0, &in, &out), &out);
+        rc = changed(c, store_replace(c->api->store, id, version, &in, &out), &out);
     }
     cJSON_Delete(errors);
     cJSON_Delete(body);
@@ -256,14 +350,16 @@ static int replace_with(struct call *c, int64_t id, cJSON *body)
  * section 9.2.2). */
 static int put_item(struct call *c)
 {
-    int64_t id = parse_id(c->id);
+    int64_t id = parse_id(c->id), version;
     if (!id)
         return problem_quoting(c, 404, "no item has the id \"%.*s\"", c->id);
-    cJSON *body = NULL;
-    int r = read_json(c, &body);
+    int r = if_match(c, id, &version);
     if (r <= 0)
         return r;
-    return replace_with(c, id, body);
+    cJSON *body = NULL;
+    if ((r = read_json(c, &body)) <= 0)
+        return r;
+    return replace_with(c, id, version, body);
 }
 
 /* PATCH with a merge patch (RFC 7396): the stored item as JSON, without
@@ -289,8 +385,16 @@ static int patch_item(struct call *c)
         return changed(c, st, NULL);
     }
     cJSON *patch = NULL, *errors = NULL, *target = NULL;
-    int rc = read_json_as(c, "application/merge-patch+json", &patch);
+    int64_t version;
+    int rc = check_if_match(c, it.version, &version);
     if (rc <= 0)
+        goto out;
+    /* A patch is read, merge, write: the write must find the version it
+     * merged into, or it would undo a change made in between (a lost
+     * update). One thread cannot interleave here; chapter 04's
+     * transactions keep it so with many. */
+    version = it.version;
+    if ((rc = read_json_as(c, "application/merge-patch+json", &patch)) <= 0)
         goto out;
     rc = -1;
     if (!(errors = cJSON_CreateArray()) || !(target = item_to_json(&it)))
@@ -306,7 +410,7 @@ static int patch_item(struct call *c)
         }
         goto out;
     }
-    rc = replace_with(c, id, target);
+    rc = replace_with(c, id, version, target);
     target = NULL;
 out:
     cJSON_Delete(patch);
@@ -320,10 +424,13 @@ out:
  * out again. */
 static int delete_item(struct call *c)
 {
-    int64_t id = parse_id(c->id);
+    int64_t id = parse_id(c->id), version;
     if (!id)
         return problem_quoting(c, 404, "no item has the id \"%.*s\"", c->id);
-    enum store_status st = store_delete(c->api->store, id, 0);
+    int r = if_match(c, id, &version);
+    if (r <= 0)
+        return r;
+    enum store_status st = store_delete(c->api->store, id, version);
     if (st == STORE_OK) {
         c->resp->status = 204;
         return 0;
@@ -331,10 +438,56 @@ static int delete_item(struct call *c)
     return changed(c, st, NULL);
 }
 
-/* What a later stage of the chapter adds (6: the collection). */
-static int not_yet(struct call *c)
+/* GET /items: a page of the collection, in the order the query asks,
+ * {"items": [...], "next": "/items?...cursor=..."} with the same link in
+ * a Link field (RFC 8288), or "next": null and no Link on the last page. A
+ * bad query is 400 with every bad parameter listed. */
+static int list_items(struct call *c)
 {
-    return problem(c, 501, "this operation comes in a later stage of the chapter");
+    struct list_query lq;
+    cJSON *errors = cJSON_CreateArray();
+    if (!errors)
+        return -1;
+    if (query_parse(c->req->query, &lq, errors) < 0) {
+        if (cJSON_GetArraySize(errors) == 0) {
+            cJSON_Delete(errors);
+            return -1;
+        }
+        reset(c->resp);
+        return problem_respond_errors(c->resp, 400, "the query is not valid", errors);
+    }
+    cJSON_Delete(errors);
+
+    struct item *items = NULL;
+    size_t n = 0;
+    int more = 0, rc = -1;
+    char next[4096], link[4096 + 16];
+    cJSON *page = NULL, *array;
+    if (store_list(c->api->store, &lq.store, &items, &n, &more) != STORE_OK)
+        goto out;
+    if (!(page = cJSON_CreateObject()) || !(array = cJSON_AddArrayToObject(page, "items")))
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *j = item_to_json(&items[i]);
+        if (!j || !cJSON_AddItemToArray(array, j)) {
+            cJSON_Delete(j);
+            goto out;
+        }
+    }
+    if (more && query_next(&lq, &items[n - 1], next, sizeof next) < 0)
+        goto out;
+    if (!(more ? cJSON_AddStringToObject(page, "next", next) : cJSON_AddNullToObject(page, "next")))
+        goto out;
+    if (json_respond(c->resp, 200, page) < 0)
+        goto out;
+    snprintf(link, sizeof link, "<%s>; rel=\"next\"", next);
+    rc = more ? response_header(c->resp, "Link", link) : 0;
+out:
+    for (size_t i = 0; i < n; i++)
+        item_free(&items[i]);
+    free(items);
+    cJSON_Delete(page);
+    return rc;
 }
 
 /* ---- dispatch ---------------------------------------------------------------- */

@@ -1,12 +1,16 @@
-/* api -- the REST API: the handler the HTTP layer calls (stages 1 to 3).
+/* api -- the REST API: the handler the HTTP layer calls (stages 1 to 8).
  *
  *   GET    /health           200 {"status":"ok"}
  *   GET    /items            200 a page of items              (stage 6)
  *   POST   /items            201 + Location: the new item      (stage 2)
- *   GET    /items/{id}       200 the item                      (stage 2)
- *   PUT    /items/{id}       200 the replaced item             (stage 5)
- *   PATCH  /items/{id}       200 the patched item              (stage 5)
- *   DELETE /items/{id}       204                               (stage 5)
+ *   GET    /items/{id}       200 the item; 304                 (stages 2, 7)
+ *   PUT    /items/{id}       200 the replaced item; 412        (stages 5, 7)
+ *   PATCH  /items/{id}       200 the patched item; 412         (stages 5, 7)
+ *   DELETE /items/{id}       204; 412                          (stages 5, 7)
+ *
+ * Every answer with an item carries its ETag, and If-None-Match /
+ * If-Match make requests conditional (stage 7); POST takes an
+ * Idempotency-Key (stage 8).
  *
  * HEAD is allowed wherever GET is (the same head, no body); OPTIONS
  * anywhere answers 204 with Allow. A path the API does not have is 404; a

@@ -200,29 +200,44 @@ static const struct utf8_row {
     {0xF4, 0xF4, 3, 0x80, 0x8F}, /* U+100000..U+10FFFF */
 };
 
+size_t json_utf8_char(const char *text, size_t len, size_t *bad)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    const struct utf8_row *row = NULL;
+
+    if (len == 0) {
+        *bad = 0;
+        return 0;
+    }
+    if (p[0] < 0x80)
+        return 1;
+    for (size_t r = 0; r < sizeof utf8_rows / sizeof utf8_rows[0]; r++)
+        if (p[0] >= utf8_rows[r].first && p[0] <= utf8_rows[r].last)
+            row = &utf8_rows[r];
+    if (!row) {
+        *bad = 0;
+        return 0;
+    }
+    unsigned char lo = row->lo, hi = row->hi;
+    for (size_t k = 1; k <= row->more; k++) {
+        if (k == len || p[k] < lo || p[k] > hi) {
+            *bad = k;
+            return 0;
+        }
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    return 1 + (size_t)row->more;
+}
+
 /* One character of 2 to 4 bytes, its lead byte at *at (>= 0x80), inside a
  * string. On success *at is past it. */
 static int scan_utf8(struct scan *s, size_t *at)
 {
-    size_t i = *at;
-    unsigned char c = s->p[i];
-    const struct utf8_row *row = NULL;
-
-    for (size_t r = 0; r < sizeof utf8_rows / sizeof utf8_rows[0]; r++)
-        if (c >= utf8_rows[r].first && c <= utf8_rows[r].last)
-            row = &utf8_rows[r];
-    if (!row)
-        return fail(s, i, R_UTF8);
-    unsigned char lo = row->lo, hi = row->hi;
-    for (int k = 0; k < row->more; k++) {
-        if (++i == s->len)
-            return fail(s, s->len, R_END_STRING);
-        if (s->p[i] < lo || s->p[i] > hi)
-            return fail(s, i, R_UTF8);
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    *at = i + 1;
+    size_t bad, n = json_utf8_char((const char *)s->p + *at, s->len - *at, &bad);
+    if (n == 0)
+        return *at + bad == s->len ? fail(s, s->len, R_END_STRING) : fail(s, *at + bad, R_UTF8);
+    *at += n;
     return 0;
 }
 
