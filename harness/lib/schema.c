@@ -336,7 +336,8 @@ static int check_pattern(struct ctx *c, const cJSON *pat, const char *s)
     memset(&tmp, 0, sizeof tmp);
     tmp.type = cJSON_String;
     tmp.valuestring = (char *)s; /* shown only; show() does not change it */
-    return fail(c, "pattern", pat, "%s does not match the pattern", show(&tmp, shown, sizeof shown));
+    return fail(c, "pattern", pat, "%s does not match the pattern",
+                show(&tmp, shown, sizeof shown));
 }
 
 /* A keyword whose value must be a number: 1 and *d set when present,
