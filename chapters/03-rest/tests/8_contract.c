@@ -210,6 +210,24 @@ static const char *op_where(const char *tmpl, const char *method)
     return out;
 }
 
+/* s as a JSON Pointer token (RFC 6901: ~ as ~0, / as ~1), for messages:
+ * "application/json" is "application~1json" in a pointer. */
+static const char *token(const char *s)
+{
+    char *out = wb_msgbuf(256);
+    size_t n = 0;
+    for (; *s && n + 3 < 256; s++) {
+        if (*s == '~' || *s == '/') {
+            out[n++] = '~';
+            out[n++] = *s == '~' ? '0' : '1';
+        } else {
+            out[n++] = *s;
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
+
 /* The status codes an operation documents, "200, 404, ..." for messages. */
 static const char *statuses_of(const cJSON *op)
 {
@@ -401,11 +419,15 @@ static cJSON *judge_for(struct sweep *sw, const char *method, const char *tmpl,
     char target_where[256];
     snprintf(target_where, sizeof target_where, "%s", where);
     resp = deref(sw->spec, resp, target_where, sizeof target_where);
-    char shown_where[600];
-    if (strcmp(target_where, where) == 0)
+    /* "#/paths/~1items/post/responses/415 (-> #/components/responses/X)"
+     * for the status; pointers into the response start at its target. */
+    char shown_where[600], via[300] = "";
+    if (strcmp(target_where, where) == 0) {
         snprintf(shown_where, sizeof shown_where, "%s", where);
-    else
+    } else {
         snprintf(shown_where, sizeof shown_where, "%s (-> %s)", where, target_where);
+        snprintf(via, sizeof via, " (the answer %s refers to)", where);
+    }
 
     /* Rule 3: the Content-Type of that status, or no body. */
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(resp, "content");
@@ -436,8 +458,8 @@ static cJSON *judge_for(struct sweep *sw, const char *method, const char *tmpl,
         if (!body) {
             char ck[240];
             snprintf(ck, sizeof ck, "%s json", key);
-            report(sw, ck, r, "the body is not JSON, and %s/content/%s gives a schema for it",
-                   shown_where, ct);
+            report(sw, ck, r, "the body is not JSON, and %s/content/%s/schema%s is a schema "
+                   "for it", target_where, token(ct), via);
         } else {
             int rc = schema_check(sw->spec, schema, body, why, sizeof why);
             if (rc == SCHEMA_BAD)
@@ -445,8 +467,8 @@ static cJSON *judge_for(struct sweep *sw, const char *method, const char *tmpl,
             if (rc != SCHEMA_OK) {
                 char ck[240];
                 snprintf(ck, sizeof ck, "%s schema", key);
-                report(sw, ck, r, "the body breaks the schema of %s/content/%s:\n  %s",
-                       shown_where, ct, why);
+                report(sw, ck, r, "the body breaks the schema %s/content/%s/schema%s:\n  %s",
+                       target_where, token(ct), via, why);
             }
             if (strcmp(ct, "application/problem+json") == 0)
                 check_problem_status(sw, key, r, body);
@@ -458,7 +480,7 @@ static cJSON *judge_for(struct sweep *sw, const char *method, const char *tmpl,
     cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(resp, "headers"))
     {
         char hw[256];
-        snprintf(hw, sizeof hw, "%s/headers/%s", target_where, h->string);
+        snprintf(hw, sizeof hw, "%s/headers/%s", target_where, token(h->string));
         const cJSON *hd = deref(sw->spec, h, hw, sizeof hw);
         const char *value = ht_header(r, h->string);
         char hk[240];
@@ -1123,15 +1145,18 @@ Test(idempotency, every_documented_operation_answers_as_documented)
     if (ht_header(r, "ETag"))
         snprintf(etag, sizeof etag, "%s", ht_header(r, "ETag"));
     ht_free(r);
-    const char *inm[][2] = {{etag, "304"}, {"*", "304"}, {"\"999999\"", "200"}};
-    for (size_t i = 0; i < 3; i++) {
+    char weak[80];
+    snprintf(weak, sizeof weak, "W/%s", etag);
+    const char *inm[][2] = {{etag, "304"}, {"*", "304"}, {weak, "304"}, {"\"999999\"", "200"}};
+    for (size_t i = 0; i < 4; i++) {
         for (int head = 0; head < 2; head++) {
             const char *m = head ? "HEAD" : "GET";
             snprintf(hdrs, sizeof hdrs, "If-None-Match: %s\r\n", inm[i][0]);
             r = send_req(&sw, m, target, hdrs, NULL, 0);
             cJSON_Delete(expect_status(&sw, m, "/items/{id}", r, atoi(inm[i][1]),
-                                       "If-None-Match with the item's ETag or * is 304, with "
-                                       "another tag 200 (#/components/parameters/If-None-Match)"));
+                                       "If-None-Match with the item's ETag (weak comparison: "
+                                       "W/ matches too) or * is 304, with another tag 200 "
+                                       "(#/components/parameters/If-None-Match)"));
             ht_free(r);
         }
     }
@@ -1147,6 +1172,17 @@ Test(idempotency, every_documented_operation_answers_as_documented)
                                    "nothing changes (#/components/responses/PreconditionFailed)"));
         ht_free(r);
     }
+    /* If-Match compares strongly: the item's own tag, made weak, is no match */
+    snprintf(hdrs, sizeof hdrs, "Content-Type: application/json\r\nIf-Match: %s\r\n", weak);
+    r = send_req(&sw, "PUT", target, hdrs, "{\"name\":\"weak\"}", 15);
+    cJSON_Delete(expect_status(&sw, "PUT", "/items/{id}", r, 412, "If-Match compares strongly: "
+                               "a weak tag never matches (#/components/parameters/If-Match)"));
+    ht_free(r);
+    r = send_req(&sw, "DELETE", "/items/999999999999999", "If-Match: \"1\"\r\n", NULL, 0);
+    cJSON_Delete(expect_status(&sw, "DELETE", "/items/{id}", r, 404, "no item has this id: 404, "
+                               "not 412, with or without If-Match"));
+    ht_free(r);
+
     snprintf(hdrs, sizeof hdrs, "Content-Type: application/json\r\nIdempotency-Key: abc\r\n");
     r = send_req(&sw, "POST", "/items", hdrs, "{\"name\":\"k\"}", 11);
     cJSON_Delete(expect_status(&sw, "POST", "/items", r, 400, "an Idempotency-Key without its "
