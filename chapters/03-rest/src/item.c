@@ -56,7 +56,10 @@ int item_from_json(const cJSON *body, struct item *out, cJSON *errors)
      *
      * TODO(stage 4): every rule of store.h, and every error listed -- go
      * on after the first, so the client fixes all at once:
-     *  - not an object: one error at the root (member NULL: pointer "");
+     *  - not an object, or an object of more than ITEM_MEMBERS_MAX
+     *    members (cJSON_GetArraySize()): one error at the root (member
+     *    NULL: pointer ""), and nothing more -- before the walk below,
+     *    whose duplicate check costs n * n;
      *  - walk the members with cJSON_ArrayForEach: a name seen before in
      *    this object is a duplicate (cJSON keeps both); a name that is not
      *    name, qty, price or tags is refused (mass assignment: id, version,
@@ -88,9 +91,13 @@ int item_merge_patch(cJSON **target, const cJSON *patch, cJSON *errors)
      *   and for each member of patch: detach the target's member of that
      *   name (cJSON_DetachItemFromObjectCaseSensitive); null -> delete it
      *   and go on; else add merge(detached, member) under that name.
-     * Before merging, refuse a patch object that names a member twice:
-     * add_error(errors, name, "appears more than once"), return -1, and
-     * leave *target alone. */
+     * Before merging, refuse (add_error(), return -1, *target left alone):
+     *  - a patch object of more than ITEM_MEMBERS_MAX members, or holding
+     *    such an object at any depth along object members (a small
+     *    recursion): one error at the root -- merging n members looks
+     *    each up in the target, n * n steps;
+     *  - a patch object that names a member twice: add_error(errors, name,
+     *    "appears more than once"). */
     (void)target;
     (void)patch;
     (void)errors;

@@ -28,7 +28,8 @@
  *              and order, after the loop
  *    A name seen twice, an unknown name or a bad value: add an error
  *    object {"parameter", "detail"} to errors (once per parameter), and
- *    go on -- the client learns about every bad parameter at once.
+ *    go on -- the client learns about every bad parameter at once (up
+ *    to QUERY_ERRORS_MAX of them: stop adding, still return -1).
  *    Remember in lq->given which parameters came (for query_next()).
  *
  * 2. The cursor: the text "<sort><order><id>:<key>" -- sort one of the

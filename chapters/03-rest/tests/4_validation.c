@@ -189,3 +189,56 @@ Test(validation, post_answers_422_with_every_pointer)
     cJSON_Delete(jt_expect_problem(p, r, 404, "after four refused bodies, no item was stored"));
     ht_free(r);
 }
+
+/* {"m0":1,"m1":1,...} with n members, or n times "name" when same. */
+static char *wide_object(int n, int same)
+{
+    char *s = malloc((size_t)n * 16 + 3);
+    cr_assert(s != NULL, "test setup: out of memory");
+    size_t len = 0;
+    s[len++] = '{';
+    for (int i = 0; i < n; i++)
+        len += (size_t)(same ? sprintf(s + len, "%s\"name\":\"x\"", i ? "," : "")
+                             : sprintf(s + len, "%s\"m%d\":1", i ? "," : "", i));
+    s[len++] = '}';
+    s[len] = '\0';
+    return s;
+}
+
+Test(validation, an_object_of_thousands_of_members_is_one_error_and_cheap)
+{
+    char ptrs[64];
+    char *wide = wide_object(33, 0);
+    int rc = check(wide, ptrs, sizeof ptrs);
+    cr_expect(rc == -1 && strcmp(ptrs, "\"\"") == 0,
+              "item_from_json() of an object of 33 members returned %d with the pointers [%s]; "
+              "expected -1 and one error at the root (\"\"): more than ITEM_MEMBERS_MAX (%d) "
+              "members is refused whole, before the walk", rc, ptrs, ITEM_MEMBERS_MAX);
+    free(wide);
+
+    struct wb_proc *p = wb_start(NULL);
+    int fd = wb_connect(p);
+    long long cpu0 = wb_cpu_ms(p);
+    for (int round = 0; round < 3; round++) {
+        wide = wide_object(9000, round == 1);
+        struct ht_response *r = rc_post(p, fd, wide);
+        char why[200];
+        snprintf(why, sizeof why, "POST /items with an object of 9000 %s members: 422",
+                 round == 1 ? "\"name\"" : "distinct");
+        cJSON *j = jt_expect_problem(p, r, 422, why);
+        int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "errors"));
+        cr_expect(n >= 1 && n <= ITEM_MEMBERS_MAX,
+                  "%s\nthe problem lists %d errors in a body of %zu bytes; expected one at the "
+                  "root: an answer must not grow with what a client sends", why, n, r->body_len);
+        cJSON_Delete(j);
+        ht_free(r);
+        free(wide);
+    }
+    long long cpu = wb_cpu_ms(p) - cpu0;
+    cr_expect(cpu < 1500,
+              "3 POSTs of 9000-member objects cost the server %lld ms of CPU; expected far less "
+              "(about 30 ms): comparing each member's name with every one before it is 40 "
+              "million comparisons a body -- refuse more than ITEM_MEMBERS_MAX members first",
+              cpu);
+    rc_expect_alive(p, fd, "three very wide bodies");
+}

@@ -280,3 +280,54 @@ Test(changes, delete_is_204_then_every_method_is_404_and_the_id_is_never_reused)
               loc, nloc ? nloc : "(no Location)");
     ht_free(r);
 }
+
+Test(changes, a_patch_with_an_object_of_thousands_of_members_is_refused_first)
+{
+    cJSON *target = cJSON_Parse("{\"name\":\"pear\"}"), *errors = cJSON_CreateArray();
+    cJSON *patch = cJSON_CreateObject(), *inner = cJSON_CreateObject();
+    char name[16];
+    for (int i = 0; i < 33; i++) {
+        snprintf(name, sizeof name, "m%d", i);
+        cJSON_AddNumberToObject(inner, name, i);
+    }
+    cJSON_AddItemToObject(patch, "qty", inner);
+    int rc = item_merge_patch(&target, patch, errors);
+    const cJSON *name_now = cJSON_GetObjectItemCaseSensitive(target, "name");
+    cr_expect(rc == -1 && cJSON_GetArraySize(errors) == 1 && cJSON_IsString(name_now),
+              "item_merge_patch() of {\"qty\": {33 members}} returned %d with %d errors; expected "
+              "-1, one error, and the target unchanged: an object of more than ITEM_MEMBERS_MAX "
+              "(%d) members anywhere merge() would walk is refused before merging", rc,
+              cJSON_GetArraySize(errors), ITEM_MEMBERS_MAX);
+    cJSON_Delete(target);
+    cJSON_Delete(patch);
+    cJSON_Delete(errors);
+
+    struct wb_proc *p = wb_start(NULL);
+    int fd = wb_connect(p);
+    char loc[64];
+    create(p, fd, "{\"name\":\"pear\"}", loc, sizeof loc);
+    size_t cap = 9000 * 16 + 16, len = 0;
+    char *wide = malloc(cap);
+    cr_assert(wide != NULL, "test setup: out of memory");
+    len += (size_t)sprintf(wide, "{\"tags\":{");
+    for (int i = 0; i < 9000; i++)
+        len += (size_t)sprintf(wide + len, "%s\"m%d\":1", i ? "," : "", i);
+    strcpy(wide + len, "}}");
+    long long cpu0 = wb_cpu_ms(p);
+    struct ht_response *r = rc_send(p, fd, "PATCH", loc, MERGE, wide, strlen(wide));
+    cJSON *j = jt_expect_problem(p, r, 422, "PATCH with {\"tags\": {9000 members}}: 422");
+    int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "errors"));
+    long long cpu = wb_cpu_ms(p) - cpu0;
+    cr_expect(n == 1 && cpu < 1000,
+              "PATCH with {\"tags\": {9000 members}} listed %d errors and cost %lld ms of CPU; "
+              "expected one error and a few ms: merging looks each member up in the target, n * "
+              "n steps -- refuse objects of more than ITEM_MEMBERS_MAX members before merging",
+              n, cpu);
+    cJSON_Delete(j);
+    ht_free(r);
+    free(wide);
+    cJSON *now = fetch(p, fd, loc);
+    expect_members(p, now, "{\"name\":\"pear\",\"tags\":[],\"version\":1}",
+                   "a refused patch changes nothing");
+    cJSON_Delete(now);
+}

@@ -513,6 +513,20 @@ Test(lists, bad_query_parameters_get_400_with_each_listed)
         ht_free(r);
         rc_expect_alive(p, fd, why);
     }
+    /* 1000 bad parameters: the answer lists a few, it does not grow with them */
+    char target[8192] = "/items?";
+    for (int i = 0; i < 1000; i++)
+        strcat(target, i ? "&x" : "x");
+    struct ht_response *r = rc_send(p, fd, "GET", target, NULL, NULL, 0);
+    cJSON *body = jt_expect_problem(p, r, 400, "GET /items?x&x&x... (1000 unknown parameters)");
+    int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(body, "errors"));
+    cr_expect(n >= 1 && n <= QUERY_ERRORS_MAX,
+              "GET /items?x&x&x... with 1000 unknown parameters listed %d errors in a body of %zu "
+              "bytes; expected 1 to QUERY_ERRORS_MAX (%d): an answer must not grow with the "
+              "number of bad parameters (a 4 KB request must not buy a 100 KB answer)", n,
+              r->body_len, QUERY_ERRORS_MAX);
+    cJSON_Delete(body);
+    ht_free(r);
 }
 
 /* What the other client does between two pages of the walk below: it

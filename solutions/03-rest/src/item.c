@@ -174,6 +174,10 @@ int item_from_json(const cJSON *body, struct item *out, cJSON *errors)
         add_error(errors, NULL, -1, "must be a JSON object");
         return -1;
     }
+    if (cJSON_GetArraySize(body) > ITEM_MEMBERS_MAX) {
+        add_error(errors, NULL, -1, "has more than 32 members: an item has 4");
+        return -1;
+    }
     int bad = 0;
     const cJSON *m;
     cJSON_ArrayForEach(m, body)
@@ -248,8 +252,28 @@ static cJSON *merge(cJSON *target, const cJSON *patch)
     return target;
 }
 
+/* obj, an object, or an object merge() would walk into from it, has
+ * more than ITEM_MEMBERS_MAX members. The depth is json_check()'s, at
+ * most 32. */
+static int too_wide(const cJSON *obj)
+{
+    const cJSON *m;
+    if (cJSON_GetArraySize(obj) > ITEM_MEMBERS_MAX)
+        return 1;
+    cJSON_ArrayForEach(m, obj)
+        if (cJSON_IsObject(m) && too_wide(m))
+            return 1;
+    return 0;
+}
+
 int item_merge_patch(cJSON **target, const cJSON *patch, cJSON *errors)
 {
+    /* merge() looks each member up in the target: an object of n members
+     * costs n * n, so the width is checked first, in one pass. */
+    if (cJSON_IsObject(patch) && too_wide(patch)) {
+        add_error(errors, NULL, -1, "has an object of more than 32 members: an item has 4");
+        return -1;
+    }
     /* A duplicate in the patch would be applied twice, the last winning:
      * refused, as in a body (RFC 7493 section 2.3). */
     const cJSON *dup = cJSON_IsObject(patch) ? duplicate_member(patch) : NULL;

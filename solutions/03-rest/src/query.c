@@ -113,10 +113,13 @@ static long b64_decode(const char *in, size_t n, unsigned char *out, size_t cap)
 
 /* ---- errors -------------------------------------------------------------------- */
 
-/* Adds {"parameter": name[0..n), "detail": detail} to errors. */
+/* Adds {"parameter": name[0..n), "detail": detail} to errors, unless
+ * QUERY_ERRORS_MAX are there. */
 static int bad(cJSON *errors, const char *name, size_t n, const char *detail)
 {
     char param[65];
+    if (cJSON_GetArraySize(errors) >= QUERY_ERRORS_MAX)
+        return 0;
     snprintf(param, sizeof param, "%.*s", (int)(n > 64 ? 64 : n), name);
     cJSON *e = cJSON_CreateObject();
     if (!e || !cJSON_AddStringToObject(e, "parameter", param) ||

@@ -41,6 +41,7 @@
 #define QUERY_LIMIT_MAX 100
 #define QUERY_NAME_MAX 200                  /* code points in name */
 #define QUERY_TEXT_MAX (4 * QUERY_NAME_MAX) /* bytes: 200 code points of 4 bytes */
+#define QUERY_ERRORS_MAX 16                 /* errors listed at most */
 
 /* The parameters a client may give, as bits of list_query.given. */
 enum {
@@ -66,7 +67,9 @@ struct list_query {
  * parameter is bad, with one object per bad parameter added to errors,
  * {"parameter": "limit", "detail": "must be a whole number from 1 to
  * 100"} -- a known parameter under its name, an unknown one under the
- * name as sent (at most 64 bytes of it) -- and *lq unusable. A cursor
+ * name as sent (at most 64 bytes of it) -- and *lq unusable. At most
+ * QUERY_ERRORS_MAX errors are listed: a query of a thousand bad
+ * parameters must not make an answer a hundred times its size. A cursor
  * that does not decode, or that was made for another sort or order, is
  * an error of "cursor". When errors cannot grow (memory ran out), -1
  * with errors as it was. */
