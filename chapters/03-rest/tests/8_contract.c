@@ -1427,14 +1427,22 @@ Test(idempotency, generated_invalid_items_are_refused_as_documented)
         {"{\"name\":\"a\",\"name\":\"b\"}", "application/json", "/name",
          "a member named twice (422, info.description)", 422},
         {"{\"name\":\"a\\u0000b\"}", "application/json", "", "a string holding U+0000 (422)", 422},
+        {NULL, "application/json", "", "an object of 33 members (at most 32: one error at \"\")",
+         422},
         {"{\"name\":\"a\"}", "text/plain", NULL, "Content-Type: text/plain (415)", 415},
         {"{\"name\":\"a\"}", "application/json; charset=latin1", NULL,
          "a charset other than utf-8 (415)", 415},
     };
+    char wide[400] = "{\"name\":\"wide\"";
+    for (int i = 1; i < 33; i++)
+        snprintf(wide + strlen(wide), sizeof wide - strlen(wide), ",\"m%d\":%d", i, i);
+    strcat(wide, "}");
     for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++) {
         const char *t = strcmp(ops[o].tmpl, "/items") == 0 ? "/items" : target;
         for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
-            const char *text = odd[i].body ? odd[i].body : deep;
+            const char *text = odd[i].body                ? odd[i].body
+                               : odd[i].status == 400 ? deep
+                                                      : wide;
             char hdrs[200], ctype[64];
             snprintf(ctype, sizeof ctype, "%s", odd[i].ctype);
             if (strcmp(ops[o].method, "PATCH") == 0 && strcmp(ctype, "application/json") == 0)
