@@ -355,7 +355,7 @@ static int number_kw(struct ctx *c, const cJSON *s, const char *kw, double *d)
 
 static int check_string(struct ctx *c, const cJSON *s, const cJSON *v)
 {
-    double min, max;
+    double min = 0, max = 0;
     int rc;
     size_t n = code_points(v->valuestring ? v->valuestring : "");
     if ((rc = number_kw(c, s, "minLength", &min)) < 0)
@@ -385,7 +385,7 @@ static int check_number(struct ctx *c, const cJSON *s, const cJSON *v)
         {"exclusiveMaximum", 0, 0, "not below the exclusive maximum"},
     };
     char shown[96];
-    double d = v->valuedouble, lim;
+    double d = v->valuedouble, lim = 0;
     for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
         int rc = number_kw(c, s, bounds[i].kw, &lim);
         if (rc < 0)
@@ -440,7 +440,7 @@ static int check_object(struct ctx *c, const cJSON *s, const cJSON *v)
     const cJSON *req = cJSON_GetObjectItemCaseSensitive(s, "required");
     const cJSON *addl = cJSON_GetObjectItemCaseSensitive(s, "additionalProperties");
     const cJSON *m;
-    double lim;
+    double lim = 0;
     int rc, n = cJSON_GetArraySize(v);
     char names[256];
 
@@ -503,7 +503,7 @@ static int check_array(struct ctx *c, const cJSON *s, const cJSON *v)
 {
     const cJSON *items = cJSON_GetObjectItemCaseSensitive(s, "items");
     const cJSON *uniq = cJSON_GetObjectItemCaseSensitive(s, "uniqueItems");
-    double lim;
+    double lim = 0;
     int rc, n = cJSON_GetArraySize(v);
     if ((rc = number_kw(c, s, "minItems", &lim)) < 0)
         return rc;
