@@ -92,8 +92,10 @@ static void request_reset(struct http_conn *h)
 static int error_response(struct http_conn *h, int status)
 {
     const struct http_handler *hd = &h->cfg->handler;
+    int head_only = h->resp.head_only; /* an answer to HEAD has no body, errors too */
     response_free(&h->resp);
     response_init(&h->resp);
+    h->resp.head_only = head_only;
     h->resp.close = h->close_after = 1;
     if (hd->error)
         return hd->error(hd->ctx, status, &h->resp);
@@ -176,6 +178,16 @@ static int start_response(struct loop *l, struct conn *c)
 static int fail(struct loop *l, struct conn *c, int status)
 {
     struct http_conn *h = c->data;
+    /* Was it a HEAD? The request may not have parsed: look at its first
+     * bytes, where they are (the head's own buffer once it was found),
+     * after the empty lines a request may start with (RFC 9112 section
+     * 2.2). An answer to HEAD has no body, an error neither (RFC 9110
+     * section 9.3.2). */
+    const char *p = h->head.len ? h->head.data : c->in.data;
+    size_t n = h->head.len ? h->head.len : c->in.len, i = 0;
+    while (i < n && (p[i] == '\r' || p[i] == '\n'))
+        i++;
+    h->resp.head_only = n - i >= 5 && memcmp(p + i, "HEAD ", 5) == 0;
     buf_consume(&c->in, c->in.len);
     if (error_response(h, status) < 0)
         return LOOP_CLOSE;

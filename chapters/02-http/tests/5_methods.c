@@ -250,6 +250,22 @@ Test(methods, an_error_to_head_has_no_body)
     ht_expect_no_extra(p, r, "an error response to HEAD has no body either (response_error "
                              "keeps r->head_only)");
     ht_free(r);
+    /* The errors the connection answers itself, before any handler: the
+     * request did not parse, but it was a HEAD (conn.c's fail() looks). */
+    static const struct {
+        const char *req;
+        int status;
+    } cases[] = {
+        {"HEAD / HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n", 400},
+        {"HEAD / HTTP/2.0\r\nHost: localhost\r\n\r\n", 505},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        r = ht_exchange_str(p, cases[i].req);
+        ht_expect_status(p, r, cases[i].status, NULL, 0, "a HEAD the server cannot take");
+        ht_expect_no_extra(p, r, "the connection's own error answer to a HEAD has no body either "
+                                 "(RFC 9110 section 9.3.2)");
+        ht_free(r);
+    }
 }
 
 Test(methods, the_server_keeps_serving_after_every_kind_of_error)
