@@ -34,6 +34,7 @@ help:
 	@echo "  make load CHAPTER=http            your program under hostile load: its CPU time and memory"
 	@echo "  make test                         verify the workbook (solutions pass, stubs fail)"
 	@echo "  make bench CHAPTER=http           requests/s of your server, the reference and nginx (wrk)"
+	@echo "  make bench CHAPTER=rest           requests/s of your API, the reference and Express on Node.js (wrk)"
 	@echo "  make fuzz CHAPTER=http [IMPL=learner] [FUZZ_TIME=60]   fuzz the request parser (libFuzzer)"
 	@echo "  make deps                         install the libraries the workbook needs"
 	@echo "  make clean                        remove build output (not your code, not your progress)"
