@@ -517,15 +517,17 @@ int api_serve(void *ctx, const struct http_request *req, const struct buf *body,
     if (rt->template[strlen(rt->template) - 1] == '}')
         c.id = params[0];
 
+    /* Allow only where it is sent: every other request skips the work. */
     char allow[128];
-    if (router_allow(rt->methods, allow, sizeof allow) < 0)
-        return -1;
     if (!(rt->methods & m)) {
-        if (problem_quoting(&c, 405, "%.*s is not allowed here: see Allow", req->method) < 0)
+        if (router_allow(rt->methods, allow, sizeof allow) < 0 ||
+            problem_quoting(&c, 405, "%.*s is not allowed here: see Allow", req->method) < 0)
             return -1;
         return response_header(resp, "Allow", allow);
     }
     if (m == M_OPTIONS) {
+        if (router_allow(rt->methods, allow, sizeof allow) < 0)
+            return -1;
         resp->status = 204;
         return response_header(resp, "Allow", allow);
     }
