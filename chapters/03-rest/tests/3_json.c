@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "json_check.h"
-#include "wbtest.h"
+#include "restc.h"
 
 WB_SUITE(json);
 
@@ -124,40 +124,6 @@ static struct json_result expect_accepted(const char *in, size_t n, const char *
 
 /* ---- JSONTestSuite ---------------------------------------------------- */
 
-/* The corpus folder: -DJSON_SUITE_DIR="..." when the build gives one, else
- * jsontestsuite/ beside this file (chapter.mk compiles it by its absolute
- * path, so __FILE__ is one), else the same relative to the usual working
- * directories. */
-static const char *suite_dir(void)
-{
-    static char found[PATH_MAX];
-    char here[PATH_MAX];
-    snprintf(here, sizeof here, "%s", __FILE__);
-    char *slash = strrchr(here, '/');
-    if (slash)
-        snprintf(slash + 1, sizeof here - (size_t)(slash + 1 - here), "jsontestsuite");
-    else
-        snprintf(here, sizeof here, "jsontestsuite");
-    const char *tries[] = {
-#ifdef JSON_SUITE_DIR
-        JSON_SUITE_DIR,
-#endif
-        here, "tests/jsontestsuite", "chapters/03-rest/tests/jsontestsuite",
-    };
-    for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
-        struct stat st;
-        if (stat(tries[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-            snprintf(found, sizeof found, "%s", tries[i]);
-            return found;
-        }
-    }
-    cr_fatal("cannot find the JSONTestSuite files: tried %s, tests/jsontestsuite and "
-             "chapters/03-rest/tests/jsontestsuite (from %s). They belong in "
-             "chapters/03-rest/tests/jsontestsuite/ -- restore them with git.",
-             here, getcwd(found, sizeof found) ? found : "?");
-    return NULL;
-}
-
 /* The whole of a file, in an exactly-sized buffer (*n bytes). */
 static char *read_whole(const char *path, size_t *n)
 {
@@ -213,7 +179,7 @@ static void name_current_file(void)
  * Reports how many went wrong, and the first SHOW_FILES by name. */
 static void run_corpus(int (*pick)(const struct dirent *), int accept)
 {
-    const char *dir = suite_dir();
+    const char *dir = rc_test_path("jsontestsuite");
     struct dirent **names;
     int count = scandir(dir, &names, pick, alphasort);
     cr_assert(count > 50, "%s holds %d %s_ files; JSONTestSuite has %s -- restore them with git",
@@ -544,8 +510,11 @@ Test(json, json_utf8_char_measures_one_character)
         const char *what;
     } cases[] = {
         {T("A"), 1, 0, "ASCII is one byte"},
-        {T("\x7F" "A"), 1, 0, "U+007F, the last ASCII character, and only it"},
-        {T("\xC3\xA9xyz"), 2, 0, "\xC3\xA9 (U+00E9), and only it: the bytes after it are not part of it"},
+        {T("\x7F"
+           "A"),
+         1, 0, "U+007F, the last ASCII character, and only it"},
+        {T("\xC3\xA9xyz"), 2, 0,
+         "\xC3\xA9 (U+00E9), and only it: the bytes after it are not part of it"},
         {T("\xE2\x82\xAC"), 3, 0, "\xE2\x82\xAC (U+20AC)"},
         {T("\xF0\x9F\x98\x80"), 4, 0, "U+1F600, an emoji"},
         {T("\xF4\x8F\xBF\xBF"), 4, 0, "U+10FFFF, the last code point"},
@@ -553,14 +522,17 @@ Test(json, json_utf8_char_measures_one_character)
         {T("\xC0\xAF"), 0, 0, "C0 starts only overlong forms: bad at 0"},
         {T("\xE0\x80\xAF"), 0, 1, "E0 80 AF is an overlong '/': after E0 comes A0..BF, bad at 1"},
         {T("\xED\xA0\x80"), 0, 1, "ED A0 80 is a surrogate: after ED comes 80..9F, bad at 1"},
-        {T("\xE2\x82" "A"), 0, 2, "the third byte of E2 82 .. must be 80..BF: bad at 2"},
+        {T("\xE2\x82"
+           "A"),
+         0, 2, "the third byte of E2 82 .. must be 80..BF: bad at 2"},
         {T("\xF0\x9F\x98"), 0, 3, "the text ends inside the character: bad is len (3)"},
         {T(""), 0, 0, "an empty text holds no character: bad at 0"},
     };
     for (size_t i = 0; i < COUNT(cases); i++) {
         size_t bad = 12345;
         size_t got = json_utf8_char(cases[i].in, cases[i].len, &bad);
-        cr_expect(eq(sz, got, cases[i].want), "json_utf8_char(%s, %zu) returned %zu; expected %zu -- %s",
+        cr_expect(eq(sz, got, cases[i].want),
+                  "json_utf8_char(%s, %zu) returned %zu; expected %zu -- %s",
                   wb_esc(cases[i].in, cases[i].len, 20), cases[i].len, got, cases[i].want,
                   cases[i].what);
         if (cases[i].want == 0 && got == 0)

@@ -65,15 +65,6 @@ Test(changes, item_merge_patch_refuses_a_member_named_twice)
     cJSON_Delete(errors);
 }
 
-/* Creates an item on fd; returns its id path ("/items/7") in loc. */
-static void create(struct wb_proc *p, int fd, const char *json, char *loc, size_t cap)
-{
-    struct ht_response *r = rc_post(p, fd, json);
-    ht_expect_status(p, r, 201, NULL, 0, "POST /items (to have an item to change)");
-    snprintf(loc, cap, "%s", ht_header(r, "Location") ? ht_header(r, "Location") : "");
-    ht_free(r);
-}
-
 /* The client's members of the item at loc, and its version, as JSON. */
 static cJSON *fetch(struct wb_proc *p, int fd, const char *loc)
 {
@@ -115,7 +106,7 @@ Test(changes, put_replaces_the_whole_item)
     struct wb_proc *p = wb_start(NULL);
     int fd = wb_connect(p);
     char loc[64];
-    create(p, fd, "{\"name\":\"pear\",\"qty\":3,\"price\":2,\"tags\":[\"a\"]}", loc, sizeof loc);
+    rc_create(p, fd, "{\"name\":\"pear\",\"qty\":3,\"price\":2,\"tags\":[\"a\"]}", loc, sizeof loc);
     cJSON *before = fetch(p, fd, loc);
     const char *body = "{\"name\":\"plum\",\"qty\":7}";
     struct ht_response *r = rc_send(p, fd, "PUT", loc, JSON, body, strlen(body));
@@ -143,7 +134,7 @@ Test(changes, the_same_put_twice_leaves_the_same_item)
     struct wb_proc *p = wb_start(NULL);
     int fd = wb_connect(p);
     char loc[64];
-    create(p, fd, "{\"name\":\"pear\"}", loc, sizeof loc);
+    rc_create(p, fd, "{\"name\":\"pear\"}", loc, sizeof loc);
     const char *body = "{\"name\":\"fig\",\"tags\":[\"x\",\"y\"],\"price\":1.5}";
     for (int i = 0; i < 2; i++) {
         struct ht_response *r = rc_send(p, fd, "PUT", loc, JSON, body, strlen(body));
@@ -167,7 +158,7 @@ Test(changes, put_to_a_missing_item_is_404_and_a_bad_body_422_changing_nothing)
                                               "does not create them"));
     ht_free(r);
     char loc[64];
-    create(p, fd, "{\"name\":\"pear\",\"qty\":3}", loc, sizeof loc);
+    rc_create(p, fd, "{\"name\":\"pear\",\"qty\":3}", loc, sizeof loc);
     const char *bad = "{\"name\":\"\",\"qty\":-1}";
     r = rc_send(p, fd, "PUT", loc, JSON, bad, strlen(bad));
     cJSON_Delete(jt_expect_problem(p, r, 422, "PUT with an invalid body"));
@@ -183,7 +174,7 @@ Test(changes, patch_changes_only_what_it_names_and_null_removes)
     struct wb_proc *p = wb_start(NULL);
     int fd = wb_connect(p);
     char loc[64];
-    create(p, fd, "{\"name\":\"pear\",\"qty\":3,\"price\":2,\"tags\":[\"a\"]}", loc, sizeof loc);
+    rc_create(p, fd, "{\"name\":\"pear\",\"qty\":3,\"price\":2,\"tags\":[\"a\"]}", loc, sizeof loc);
     const char *patch = "{\"qty\":5}";
     struct ht_response *r = rc_send(p, fd, "PATCH", loc, MERGE, patch, strlen(patch));
     ht_expect_status(p, r, 200, NULL, 0, "PATCH {\"qty\":5} as a merge patch");
@@ -222,7 +213,7 @@ Test(changes, patch_with_another_media_type_is_415_with_accept_patch)
     struct wb_proc *p = wb_start(NULL);
     int fd = wb_connect(p);
     char loc[64];
-    create(p, fd, "{\"name\":\"pear\"}", loc, sizeof loc);
+    rc_create(p, fd, "{\"name\":\"pear\"}", loc, sizeof loc);
     static const char *const types[] = {
         JSON, "Content-Type: application/json-patch+json\r\n", "",
     };
@@ -245,8 +236,8 @@ Test(changes, delete_is_204_then_every_method_is_404_and_the_id_is_never_reused)
     struct wb_proc *p = wb_start(NULL);
     int fd = wb_connect(p);
     char loc[64], other[64];
-    create(p, fd, "{\"name\":\"pear\"}", loc, sizeof loc);
-    create(p, fd, "{\"name\":\"plum\"}", other, sizeof other);
+    rc_create(p, fd, "{\"name\":\"pear\"}", loc, sizeof loc);
+    rc_create(p, fd, "{\"name\":\"plum\"}", other, sizeof other);
     struct ht_response *r = rc_send(p, fd, "DELETE", loc, NULL, NULL, 0);
     ht_expect_status(p, r, 204, NULL, 0, "DELETE of an item: 204 No Content");
     ht_expect_body(p, r, "", 0, "204 has no body (RFC 9110 section 15.3.5)");
@@ -305,7 +296,7 @@ Test(changes, a_patch_with_an_object_of_thousands_of_members_is_refused_first)
     struct wb_proc *p = wb_start(NULL);
     int fd = wb_connect(p);
     char loc[64];
-    create(p, fd, "{\"name\":\"pear\"}", loc, sizeof loc);
+    rc_create(p, fd, "{\"name\":\"pear\"}", loc, sizeof loc);
     size_t cap = 9000 * 16 + 16, len = 0;
     char *wide = malloc(cap);
     cr_assert(wide != NULL, "test setup: out of memory");

@@ -171,8 +171,9 @@ Test(lists, query_next_links_back_to_the_same_query_after_the_last_item)
                   "its given plus QUERY_CURSOR (%u)", link, queries[i], back.store.limit,
                   (int)back.store.sort, back.store.desc, back.given, lq.store.limit,
                   (int)lq.store.sort, lq.store.desc, lq.given | QUERY_CURSOR);
-        int same_name = lq.store.name ? back.store.name && strcmp(lq.store.name, back.store.name) == 0
-                                      : !back.store.name;
+        int same_name = lq.store.name
+                            ? back.store.name && strcmp(lq.store.name, back.store.name) == 0
+                            : !back.store.name;
         cr_expect(same_name,
                   "the link \"%s\" reads back with the name filter %s; expected %s", link,
                   back.store.name ? back.store.name : "NULL",
@@ -235,19 +236,6 @@ Test(lists, a_cursor_is_refused_for_another_sort_or_once_tampered_with)
 
 /* ---- over HTTP ------------------------------------------------------------ */
 
-/* Creates an item from json on fd and returns its id. */
-static long long create(struct wb_proc *p, int fd, const char *json)
-{
-    struct ht_response *r = rc_post(p, fd, json);
-    ht_expect_status(p, r, 201, NULL, 0, "POST /items (to fill the collection)");
-    cJSON *j = jt_body(p, r, "POST /items");
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
-    long long v = cJSON_IsNumber(id) ? (long long)id->valuedouble : 0;
-    cJSON_Delete(j);
-    ht_free(r);
-    return v;
-}
-
 static void delete_item(struct wb_proc *p, int fd, long long id)
 {
     char target[64];
@@ -277,7 +265,8 @@ static cJSON *get_page(struct wb_proc *p, int fd, const char *target, char *next
     snprintf(next, cap, "%s", cJSON_IsString(nx) ? nx->valuestring : "");
     if (*next) {
         if (strncmp(next, "/items?", 7) != 0)
-            cr_fatal("%s: \"next\" is \"%s\"; expected a link to /items?... with the cursor in it\n%s",
+            cr_fatal("%s: \"next\" is \"%s\"; expected a link to /items?... with the cursor "
+                     "in it\n%s",
                      why, next, wb_describe(p));
         char want[4200];
         snprintf(want, sizeof want, "<%s>; rel=\"next\"", next);
@@ -326,14 +315,14 @@ Test(lists, a_page_has_items_and_a_next_link_until_the_last)
     int fd = wb_connect(p);
     long long made[5];
     for (int i = 0; i < 5; i++)
-        made[i] = create(p, fd, "{\"name\":\"item\"}");
+        made[i] = rc_create(p, fd, "{\"name\":\"item\"}", NULL, 0);
 
     char next[4096];
     cJSON *page = get_page(p, fd, "/items?limit=2", next, sizeof next);
     cr_assert(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(page, "items")) == 2 && *next,
               "GET /items?limit=2 with 5 items: expected 2 items and a next link; received %d "
-              "and next \"%s\"", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(page, "items")),
-              next);
+              "and next \"%s\"",
+              cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(page, "items")), next);
     cJSON_Delete(page);
 
     long long ids[16];
@@ -359,7 +348,7 @@ Test(lists, the_default_page_is_20_items_and_100_is_the_most)
     struct wb_proc *p = wb_start(NULL);
     int fd = wb_connect(p);
     for (int i = 0; i < 105; i++)
-        create(p, fd, "{\"name\":\"x\"}");
+        rc_create(p, fd, "{\"name\":\"x\"}", NULL, 0);
     static const struct {
         const char *target;
         int want;
@@ -403,7 +392,9 @@ Test(lists, every_sort_and_order_walks_in_its_order_with_ties_broken_by_id)
     struct wb_proc *p = wb_start(NULL);
     int fd = wb_connect(p);
     /* Few distinct values, so that ties are many; names in both cases. */
-    static const char *const names[] = {"apple", "Apple", "banana", "b", "cherry", "\xC3\xA9" "clair"};
+    static const char *const names[] = {"apple",  "Apple",
+                                        "banana", "b",
+                                        "cherry", "\xC3\xA9" "clair"};
     struct model m[40];
     for (int i = 0; i < 40; i++) {
         uint32_t r = wb_random_u32();
@@ -413,7 +404,7 @@ Test(lists, every_sort_and_order_walks_in_its_order_with_ties_broken_by_id)
         char json[128];
         snprintf(json, sizeof json, "{\"name\":\"%s\",\"qty\":%lld,\"price\":%.2f}", m[i].name,
                  m[i].qty, m[i].price);
-        m[i].id = create(p, fd, json);
+        m[i].id = rc_create(p, fd, json, NULL, 0);
     }
     for (int sort = 0; sort < 4; sort++)
         for (int desc = 0; desc < 2; desc++) {
@@ -447,7 +438,7 @@ Test(lists, the_name_filter_has_no_wildcards_and_ignores_ascii_case)
     for (size_t i = 0; i < COUNT(names); i++) {
         char json[64];
         snprintf(json, sizeof json, "{\"name\":\"%s\"}", names[i]);
-        id[i] = create(p, fd, json);
+        id[i] = rc_create(p, fd, json, NULL, 0);
     }
     static const struct {
         const char *q;
@@ -568,7 +559,7 @@ static void churn(void *arg, const long long *seen_ids, size_t nseen)
     for (int i = 0; i < 2; i++) {
         char json[64];
         snprintf(json, sizeof json, "{\"name\":\"new %08x\"}", wb_random_u32());
-        create(c->p, c->fd, json);
+        rc_create(c->p, c->fd, json, NULL, 0);
     }
 }
 
@@ -584,7 +575,7 @@ Test(lists, a_walk_sees_every_surviving_item_once_while_others_delete_and_create
         for (int i = 0; i < N; i++) {
             char json[64];
             snprintf(json, sizeof json, "{\"name\":\"item %08x\"}", wb_random_u32());
-            orig[i] = ids[i] = create(p, fd, json);
+            orig[i] = ids[i] = rc_create(p, fd, json, NULL, 0);
         }
         struct churn c = {p, other, ids, N, deleted_unseen};
         const char *target = sort ? "/items?limit=10&sort=name" : "/items?limit=10";

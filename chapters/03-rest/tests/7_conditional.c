@@ -19,9 +19,11 @@ Test(conditional, etag_format_quotes_the_version)
 {
     char out[32];
     int n = etag_format(7, out, sizeof out);
-    cr_expect(n == 3 && strcmp(out, "\"7\"") == 0,
-              "etag_format(7) returned %d and \"%s\"; expected 3 and \"\\\"7\\\"\" -- the version in "
-              "double quotes (RFC 9110 section 8.8.3)", n, n > 0 ? out : "");
+    cr_expect(
+        n == 3 && strcmp(out, "\"7\"") == 0,
+        "etag_format(7) returned %d and \"%s\"; expected 3 and \"\\\"7\\\"\" -- the version in "
+        "double quotes (RFC 9110 section 8.8.3)",
+        n, n > 0 ? out : "");
     n = etag_format(1234567890123LL, out, sizeof out);
     cr_expect(n == 15 && strcmp(out, "\"1234567890123\"") == 0,
               "etag_format(1234567890123) returned %d and \"%s\"; expected 15 and "
@@ -76,15 +78,6 @@ Test(conditional, etag_match_reads_the_lists_of_rfc_9110)
 }
 
 /* ---- over HTTP ------------------------------------------------------------ */
-
-/* Creates an item; its path into loc. */
-static void create(struct wb_proc *p, int fd, const char *json, char *loc, size_t cap)
-{
-    struct ht_response *r = rc_post(p, fd, json);
-    ht_expect_status(p, r, 201, NULL, 0, "POST /items (to have an item)");
-    snprintf(loc, cap, "%s", ht_header(r, "Location") ? ht_header(r, "Location") : "");
-    ht_free(r);
-}
 
 /* The ETag of r, which must be there, as "\"<version of the body>\"". */
 static const char *etag_of(struct wb_proc *p, const struct ht_response *r, const char *why)
@@ -160,7 +153,7 @@ Test(conditional, if_none_match_with_the_current_etag_is_304_without_a_body)
     struct wb_proc *p = wb_start(NULL);
     int fd = wb_connect(p);
     char loc[64];
-    create(p, fd, "{\"name\":\"pear\"}", loc, sizeof loc);
+    rc_create(p, fd, "{\"name\":\"pear\"}", loc, sizeof loc);
     static const struct {
         const char *field;
         int want;
@@ -205,7 +198,7 @@ Test(conditional, if_match_with_a_stale_etag_is_412_and_changes_nothing)
     struct wb_proc *p = wb_start(NULL);
     int fd = wb_connect(p);
     char loc[64];
-    create(p, fd, "{\"name\":\"pear\",\"qty\":1}", loc, sizeof loc);
+    rc_create(p, fd, "{\"name\":\"pear\",\"qty\":1}", loc, sizeof loc);
     const char *body = "{\"name\":\"pear\",\"qty\":2}";
     struct ht_response *r = rc_send(p, fd, "PUT", loc, JSON, body, strlen(body));
     ht_expect_status(p, r, 200, NULL, 0, "PUT (version 1 -> 2)");
@@ -261,7 +254,7 @@ Test(conditional, if_match_on_a_missing_item_is_404)
     struct wb_proc *p = wb_start(NULL);
     int fd = wb_connect(p);
     char loc[64];
-    create(p, fd, "{\"name\":\"gone\"}", loc, sizeof loc);
+    rc_create(p, fd, "{\"name\":\"gone\"}", loc, sizeof loc);
     struct ht_response *r = rc_send(p, fd, "DELETE", loc, "If-Match: \"9\"\r\n", NULL, 0);
     cJSON_Delete(jt_expect_problem(p, r, 412, "DELETE of an item at version 1 with If-Match: "
                                    "\"9\": 412, and the item stays"));
@@ -294,7 +287,7 @@ Test(conditional, a_malformed_if_match_is_400_and_changes_nothing)
     struct wb_proc *p = wb_start(NULL);
     int fd = wb_connect(p);
     char loc[64];
-    create(p, fd, "{\"name\":\"pear\"}", loc, sizeof loc);
+    rc_create(p, fd, "{\"name\":\"pear\"}", loc, sizeof loc);
     static const char *const fields[] = {"If-Match: 1\r\n", "If-Match: \"1\r\n",
                                          "If-Match: \"1\" \"2\"\r\n", "If-Match: *, \"1\"\r\n"};
     for (size_t i = 0; i < COUNT(fields); i++) {
@@ -318,7 +311,7 @@ Test(conditional, two_clients_racing_with_the_same_etag_one_wins)
     int a = wb_connect(p), b = wb_connect(p);
     for (int round = 0; round < 20; round++) {
         char loc[64];
-        create(p, a, "{\"name\":\"race\",\"qty\":0}", loc, sizeof loc);
+        rc_create(p, a, "{\"name\":\"race\",\"qty\":0}", loc, sizeof loc);
         /* Both send before either reads: the server sees two changes
          * made on version 1. */
         char req[2][512];

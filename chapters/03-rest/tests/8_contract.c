@@ -47,51 +47,27 @@ static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DE
 
 /* ---- the document ---------------------------------------------------------- */
 
-/* openapi.json: -DOPENAPI_JSON="..." when the build gives one, else beside
- * tests/ (chapter.mk compiles this file by its absolute path, so __FILE__
- * is one), else relative to the usual working directories. */
+/* openapi.json, beside tests/ (rc_test_path()), read whole. */
 static char *read_spec_text(char *found, size_t cap)
 {
-    char here[PATH_MAX];
-    snprintf(here, sizeof here, "%s", __FILE__);
-    char *slash = strrchr(here, '/');
-    if (slash)
-        snprintf(slash + 1, sizeof here - (size_t)(slash + 1 - here), "../openapi.json");
-    else
-        snprintf(here, sizeof here, "../openapi.json");
-    const char *tries[] = {
-#ifdef OPENAPI_JSON
-        OPENAPI_JSON,
-#endif
-        here, "openapi.json", "chapters/03-rest/openapi.json",
-    };
-    for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
-        FILE *f = fopen(tries[i], "rb");
-        if (!f)
-            continue;
-        snprintf(found, cap, "%s", tries[i]);
-        size_t len = 0, size = 1 << 16;
-        char *text = malloc(size);
-        size_t n;
-        while (text && (n = fread(text + len, 1, size - len - 1, f)) > 0) {
-            len += n;
-            if (len + 1 == size) {
-                char *bigger = realloc(text, size *= 2);
-                if (!bigger)
-                    free(text);
-                text = bigger;
-            }
+    snprintf(found, cap, "%s", rc_test_path("../openapi.json"));
+    FILE *f = fopen(found, "rb");
+    cr_assert(f != NULL, "cannot open %s", found);
+    size_t len = 0, size = 1 << 16, n;
+    char *text = malloc(size);
+    while (text && (n = fread(text + len, 1, size - len - 1, f)) > 0) {
+        len += n;
+        if (len + 1 == size) {
+            char *bigger = realloc(text, size *= 2);
+            if (!bigger)
+                free(text);
+            text = bigger;
         }
-        fclose(f);
-        cr_assert(text != NULL, "out of memory reading %s", tries[i]);
-        text[len] = '\0';
-        return text;
     }
-    char cwd[PATH_MAX];
-    cr_fatal("cannot find openapi.json: tried %s, openapi.json and chapters/03-rest/openapi.json "
-             "(from %s). It belongs in chapters/03-rest/ -- restore it with git.", here,
-             getcwd(cwd, sizeof cwd) ? cwd : "?");
-    return NULL;
+    fclose(f);
+    cr_assert(text != NULL, "out of memory reading %s", found);
+    text[len] = '\0';
+    return text;
 }
 
 /* Every "$ref" under node must name something in root. */
@@ -320,17 +296,8 @@ static struct ht_response *send_req(struct sweep *sw, const char *method, const 
 {
     if (sw->fd < 0)
         sw->fd = wb_connect(sw->p);
-    size_t cap = strlen(target) + (headers ? strlen(headers) : 0) + body_len + 256;
-    char *raw = malloc(cap);
-    cr_assert(raw != NULL, "out of memory");
-    int n = snprintf(raw, cap, "%s %s HTTP/1.1\r\nHost: localhost\r\n%s", method, target,
-                     headers ? headers : "");
-    if (body)
-        n += snprintf(raw + n, cap - (size_t)n, "Content-Length: %zu\r\n", body_len);
-    n += snprintf(raw + n, cap - (size_t)n, "\r\n");
-    if (body && body_len)
-        memcpy(raw + n, body, body_len);
-    size_t len = (size_t)n + (body ? body_len : 0);
+    size_t len;
+    char *raw = rc_request(method, target, headers, body, body_len, &len);
     wb_send(sw->p, sw->fd, raw, len);
     char ctx[300];
     snprintf(ctx, sizeof ctx, "%s\nthe answer to %s %.150s", sw->what, method, target);
@@ -905,26 +872,15 @@ static int break_object(const cJSON *spec, const char *ref, const cJSON *good, s
     return n;
 }
 
-/* Does the problem's errors array name pointer? */
-static int names_pointer(const cJSON *problem, const char *pointer)
+/* Does an object of the problem's errors array have member = value
+ * ("pointer": "/qty", "parameter": "limit")? */
+static int names_in_errors(const cJSON *problem, const char *member, const char *value)
 {
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(problem, "errors"))
     {
-        const cJSON *ptr = cJSON_GetObjectItemCaseSensitive(e, "pointer");
-        if (cJSON_IsString(ptr) && strcmp(ptr->valuestring, pointer) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-static int names_parameter(const cJSON *problem, const char *name)
-{
-    const cJSON *e;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(problem, "errors"))
-    {
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(e, "parameter");
-        if (cJSON_IsString(p) && strcmp(p->valuestring, name) == 0)
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, member);
+        if (cJSON_IsString(v) && strcmp(v->valuestring, value) == 0)
             return 1;
     }
     return 0;
@@ -1393,7 +1349,7 @@ Test(idempotency, generated_invalid_items_are_refused_as_documented)
             snprintf(why, sizeof why, "the body has %s, which %s does not allow: 422 with the "
                      "place in errors", b[i].rule, ops[o].ref);
             cJSON *body = expect_status(&sw, ops[o].method, ops[o].tmpl, r, 422, why);
-            if (r->status == 422 && body && !names_pointer(body, b[i].pointer)) {
+            if (r->status == 422 && body && !names_in_errors(body, "pointer", b[i].pointer)) {
                 char k[200];
                 snprintf(k, sizeof k, "%s %s pointer", ops[o].method, ops[o].tmpl);
                 report(&sw, k, r, "the body has %s; the problem's errors must name the place "
@@ -1452,7 +1408,7 @@ Test(idempotency, generated_invalid_items_are_refused_as_documented)
             cJSON *body = expect_status(&sw, ops[o].method, ops[o].tmpl, r, odd[i].status,
                                         odd[i].why);
             if (odd[i].pointer && r->status == 422 && body &&
-                !names_pointer(body, odd[i].pointer)) {
+                !names_in_errors(body, "pointer", odd[i].pointer)) {
                 char k[200];
                 snprintf(k, sizeof k, "%s %s odd pointer", ops[o].method, ops[o].tmpl);
                 report(&sw, k, r, "%s: the problem's errors must name {\"pointer\": \"%s\", "
@@ -1716,7 +1672,7 @@ Test(idempotency, every_query_of_the_collection_is_answered_as_documented)
             const char *m = head ? "HEAD" : "GET";
             struct ht_response *r = send_req(&sw, m, target, NULL, NULL, 0);
             cJSON *body = expect_status(&sw, m, "/items", r, 400, rule);
-            if (!head && r->status == 400 && body && !names_parameter(body, param)) {
+            if (!head && r->status == 400 && body && !names_in_errors(body, "parameter", param)) {
                 char k[200];
                 snprintf(k, sizeof k, "GET /items parameter %s", param);
                 report(&sw, k, r, "%s", rule);

@@ -45,9 +45,9 @@ Test(idempotency, idem_key_reads_a_structured_field_string)
         if (cases[i].want)
             cr_expect(got == (int)strlen(cases[i].want) && strcmp(key, cases[i].want) == 0,
                       "idem_key(%s) returned %d and %s; expected %zu and %s -- %s",
-                      wb_esc(cases[i].value, n, 60), got, got >= 0 ? wb_esc(key, strlen(key), 60) : "-",
-                      strlen(cases[i].want), wb_esc(cases[i].want, strlen(cases[i].want), 60),
-                      cases[i].why);
+                      wb_esc(cases[i].value, n, 60), got,
+                      got >= 0 ? wb_esc(key, strlen(key), 60) : "-", strlen(cases[i].want),
+                      wb_esc(cases[i].want, strlen(cases[i].want), 60), cases[i].why);
         else
             cr_expect(got == -1, "idem_key(%s) returned %d; expected -1 -- %s",
                       wb_esc(cases[i].value, n, 60), got, cases[i].why);
@@ -230,9 +230,11 @@ Test(idempotency, concurrent_first_tries_create_one_item)
     for (int round = 0; round < 5; round++) {
         char req[512];
         const char *body = "{\"name\":\"once\"}";
-        snprintf(req, sizeof req, "POST /items HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
-                 "application/json\r\nIdempotency-Key: \"round-%d\"\r\nContent-Length: %zu\r\n\r\n%s",
-                 round, strlen(body), body);
+        snprintf(
+            req, sizeof req,
+            "POST /items HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+            "application/json\r\nIdempotency-Key: \"round-%d\"\r\nContent-Length: %zu\r\n\r\n%s",
+            round, strlen(body), body);
         for (int i = 0; i < CLIENTS; i++) /* all sent before any answer is read */
             wb_send_str(p, fd[i], req);
         char first[64] = "";

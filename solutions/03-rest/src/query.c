@@ -183,7 +183,8 @@ static int cursor_encode(const struct list_query *lq, const struct item *last, c
     char text[CURSOR_TEXT_MAX + 1];
     int n = snprintf(text, sizeof text, "%c%c%lld:", sort_letters[lq->store.sort],
                      lq->store.desc ? 'd' : 'a', (long long)last->id);
-    int k = lq->store.sort == STORE_SORT_NAME ? snprintf(text + n, sizeof text - (size_t)n, "%s", last->name)
+    int k = lq->store.sort == STORE_SORT_NAME
+                ? snprintf(text + n, sizeof text - (size_t)n, "%s", last->name)
             : lq->store.sort == STORE_SORT_QTY
                 ? snprintf(text + n, sizeof text - (size_t)n, "%lld", (long long)last->qty)
             : lq->store.sort == STORE_SORT_PRICE
