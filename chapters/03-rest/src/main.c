@@ -57,12 +57,13 @@ int main(int argc, char **argv)
             return usage();
     }
 
-    struct api api = {.store = store_open(NULL)};
+    char err[256] = "", addr[NET_ADDR_MAX];
+    struct api api = {.store = store_open(NULL, err, sizeof err)};
     if (!api.store) {
-        fprintf(stderr, "restd: cannot open the store\n");
+        fprintf(stderr, "restd: cannot open the store: %s\n", err);
         return 1;
     }
-    char err[256] = "", addr[NET_ADDR_MAX];
+    *err = '\0';
     int fd = net_listen(host, port, SOCK_STREAM, err, sizeof err);
     if (fd < 0) {
         fprintf(stderr, "restd: cannot listen on %s port %s: %s\n", host, port,

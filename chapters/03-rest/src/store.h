@@ -5,8 +5,8 @@
  * implementation (store.c) keeps them in memory; chapter 04 brings one on
  * SQLite with the same functions, and the handlers do not change.
  *
- * Every function is called on the loop thread (api_may_block() is 0 for
- * this store), so none of them locks. What a function gives back in a
+ * Here every function is called on the loop thread (store_may_block() is
+ * 0 for this store), so none of them locks. What a function gives back in a
  * struct item is a copy the caller owns: item_free() it. */
 #ifndef STORE_H
 #define STORE_H
@@ -47,10 +47,17 @@ enum store_status {
 
 struct store;
 
-/* Opens the store. spec says where it lives; the in-memory store ignores
- * it. NULL on failure. */
-struct store *store_open(const char *spec);
+/* Opens the store. spec says where it lives (chapter 04: the database
+ * file); the in-memory store ignores it. NULL on failure, with why in
+ * err[0..errlen): the place and the reason, for a message. */
+struct store *store_open(const char *spec, char *err, size_t errlen);
 void store_close(struct store *s);
+
+/* 1 when the store's functions may wait -- for a disk, for a lock --: then
+ * the HTTP layer calls the handlers on its worker threads (api_may_block()),
+ * several at once, and the store must be safe for that. 0 for this
+ * chapter's in-memory store: it answers at once, on the loop thread. */
+int store_may_block(const struct store *s);
 
 /* Stores a new item with the fields of in (its id, version and times are
  * ignored): the next id, version 1, both times now. out gets the stored

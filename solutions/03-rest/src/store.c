@@ -24,38 +24,6 @@ struct store {
     struct keys *keys;  /* the idempotency keys; NULL until the first */
 };
 
-void item_free(struct item *it)
-{
-    if (!it)
-        return;
-    free(it->name);
-    for (size_t i = 0; i < it->ntags; i++)
-        free(it->tags[i]);
-    free(it->tags);
-    memset(it, 0, sizeof *it);
-}
-
-int item_copy(struct item *dst, const struct item *src)
-{
-    *dst = *src;
-    dst->name = NULL;
-    dst->tags = NULL;
-    dst->ntags = 0;
-    if (src->name && !(dst->name = strdup(src->name)))
-        goto fail;
-    if (src->ntags) {
-        if (!(dst->tags = calloc(src->ntags, sizeof *dst->tags)))
-            goto fail;
-        for (; dst->ntags < src->ntags; dst->ntags++)
-            if (!(dst->tags[dst->ntags] = strdup(src->tags[dst->ntags])))
-                goto fail;
-    }
-    return 0;
-fail:
-    item_free(dst);
-    return -1;
-}
-
 /* Now as "2026-12-02T10:00:00.123Z". */
 static void now_rfc3339(char *out)
 {
@@ -68,10 +36,19 @@ static void now_rfc3339(char *out)
     snprintf(out, STORE_TIME_LEN + 1, "%.19s.%03dZ", date, (int)(ts.tv_nsec / 1000000));
 }
 
-struct store *store_open(const char *spec)
+struct store *store_open(const char *spec, char *err, size_t errlen)
 {
     (void)spec;
-    return calloc(1, sizeof(struct store));
+    struct store *s = calloc(1, sizeof(struct store));
+    if (!s)
+        snprintf(err, errlen, "out of memory");
+    return s;
+}
+
+int store_may_block(const struct store *s)
+{
+    (void)s;
+    return 0; /* memory answers at once */
 }
 
 void store_close(struct store *s)
