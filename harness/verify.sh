@@ -34,7 +34,8 @@ left_running() {
 # count REPORT STATUS -- how many tests of a report have that status
 count() { grep -c "\"status\":[[:space:]]*\"$2\"" "$1" 2>/dev/null || true; }
 
-harness/deps.sh || exit 1
+# the libraries every chapter's Makefile names (PKGS), besides Criterion and cJSON
+harness/deps.sh $(for ch in "$@"; do sed -n 's/^PKGS *:= *//p' "$ch/Makefile"; done) || exit 1
 grade=$root/.workbook/bin/grade
 make --no-print-directory -s -C "${1:-harness/tests/fixtures/pass}" "$grade" || exit 1
 

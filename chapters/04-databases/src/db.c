@@ -1,0 +1,100 @@
+/* db -- opening the database and migrating its schema (stage 1). See
+ * db.h for the contract: it is the spec the tests check.
+ *
+ * Given: the schema, as migration steps, and two small helpers. Yours:
+ * db_open() and db_migrate(). The SQLite calls you need are few:
+ * sqlite3_open_v2(), sqlite3_exec() for statements without results,
+ * sqlite3_prepare_v2() + sqlite3_step() + sqlite3_column_text() +
+ * sqlite3_finalize() for one with (one_value() below does that),
+ * sqlite3_errmsg() for the reason, sqlite3_close(). https://sqlite.org/cintro.html */
+#define _POSIX_C_SOURCE 200809L
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The schema, one step per version: migrations[v - 1] takes a file from
+ * version v - 1 to v. A step is only ever appended: a file out there is
+ * at some version, and the steps after it are what it still needs. */
+static const char *const migrations[] = {
+    /* 1: the items, and the idempotency keys of POST /items */
+    "CREATE TABLE items (\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"  /* never reused, even after a delete */
+    "  name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),\n"
+    "  qty INTEGER NOT NULL DEFAULT 0 CHECK (qty BETWEEN 0 AND 2147483647),\n"
+    "  price REAL NOT NULL DEFAULT 0 CHECK (price BETWEEN 0 AND 1e9),\n"
+    "  tags TEXT NOT NULL DEFAULT '[]',\n"        /* a JSON array of strings */
+    "  version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),\n"
+    "  created_at TEXT NOT NULL,\n"
+    "  updated_at TEXT NOT NULL\n"
+    ") STRICT;\n"
+    "CREATE TABLE idempotency_keys (\n"
+    "  key TEXT PRIMARY KEY,\n"
+    "  item TEXT NOT NULL,\n"                     /* the item as first created, JSON */
+    "  created_ms INTEGER NOT NULL\n"
+    ") STRICT;\n",
+};
+
+#define NSTEPS (int)(sizeof migrations / sizeof migrations[0])
+
+_Static_assert(NSTEPS == DB_VERSION, "one migration step per version");
+
+/* "path: what SQLite says" into err. */
+static void say(char *err, size_t errlen, const char *path, sqlite3 *db, int rc)
+{
+    snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+/* Runs one statement that returns one row of one value; its text into
+ * out (may be NULL). SQLITE_ROW or an error code. */
+static int one_value(sqlite3 *db, const char *sql, char *out, size_t cap)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW && out)
+        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+sqlite3 *db_open(const char *path, int busy_ms, char *err, size_t errlen)
+{
+    /* TODO(stage 1):
+     *  1. sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+     *     SQLITE_OPEN_CREATE, NULL). Not SQLITE_OK: say() why (db may be
+     *     set even then: sqlite3_close() it) and return NULL.
+     *  2. The connection's settings, each a PRAGMA statement:
+     *     busy_timeout first (snprintf the number in: a pragma takes no
+     *     bound parameter), then journal_mode = WAL -- it answers the mode
+     *     it is now in: anything but "wal" is a failure --, synchronous =
+     *     FULL and foreign_keys = ON. These statements are also the first
+     *     to read the file: one that is not a database fails here ("file
+     *     is not a database"), and so must db_open().
+     *  3. On any failure: say(err, errlen, path, db, 0), sqlite3_close(),
+     *     NULL. */
+    (void)busy_ms;
+    (void)say; /* the helpers above, for when you write it */
+    snprintf(err, errlen, "%s: db_open() is not written yet", path);
+    return NULL;
+}
+
+int db_migrate(sqlite3 *db, char *err, size_t errlen)
+{
+    /* TODO(stage 1): one transaction around everything --
+     *  1. BEGIN IMMEDIATE (the write lock at once: two servers starting on
+     *     one file must not both migrate it);
+     *  2. PRAGMA user_version (one_value()): above DB_VERSION -> refuse, a
+     *     newer server wrote the file; say both numbers in err;
+     *  3. run migrations[v] for each v from user_version to DB_VERSION - 1
+     *     (sqlite3_exec() runs a text of several statements);
+     *  4. PRAGMA user_version = DB_VERSION, then COMMIT.
+     * On any failure: err says which step and sqlite3_errmsg(), ROLLBACK,
+     * and -1 -- the file is then exactly as it was. A file already at
+     * DB_VERSION: nothing to run, COMMIT, 0. */
+    (void)db;
+    (void)one_value;
+    (void)migrations;
+    snprintf(err, errlen, "db_migrate() is not written yet");
+    return -1;
+}
