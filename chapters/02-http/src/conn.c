@@ -409,7 +409,11 @@ int server_run(const struct server_config *cfg)
     struct loop *l = loop_new(&lc, NULL, 0);
     if (!l)
         return -1;
-    int rc = loop_handle_signals(l) < 0 ? -1 : loop_run(l);
+    int rc = loop_handle_signals(l);
+    if (rc == 0 && cfg->ready)
+        cfg->ready(cfg->ready_arg);
+    if (rc == 0)
+        rc = loop_run(l);
     int saved = errno;
     loop_free(l);
     errno = saved;

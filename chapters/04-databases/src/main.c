@@ -37,6 +37,13 @@ static long long number(const char *s, long long lo, long long hi)
     return v;
 }
 
+/* server_config.ready: the server handles SIGTERM now, and tells so. */
+static void say_listening(void *addr)
+{
+    printf("listening on %s\n", (const char *)addr);
+    fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1", *port = "0", *db = NULL;
@@ -85,8 +92,6 @@ int main(int argc, char **argv)
         store_close(api.store);
         return 1;
     }
-    printf("listening on %s\n", addr);
-    fflush(stdout);
 
     struct server_config cfg = {
         .listen_fd = fd,
@@ -95,6 +100,8 @@ int main(int argc, char **argv)
         .max_clients = (int)max_clients,
         .timeout_ms = (int)timeout,
         .max_body = (size_t)max_body,
+        .ready = say_listening,
+        .ready_arg = addr,
     };
     int rc = server_run(&cfg);
     if (rc < 0)

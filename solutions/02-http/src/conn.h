@@ -68,6 +68,11 @@ struct server_config {
     int max_clients;              /* open connections at once; more wait in the backlog */
     int timeout_ms;               /* see above */
     size_t max_body;              /* larger request bodies get 413 */
+    void (*ready)(void *arg);     /* NULL, or called by server_run() once SIGTERM and
+                                     SIGINT are handled, before the first client: where
+                                     main() prints "listening on ..." -- a signal that
+                                     follows that line then stops the server cleanly */
+    void *ready_arg;
 };
 
 /* Worker threads for handlers that may block. */
