@@ -106,6 +106,12 @@ TEST_OBJS := $(TEST_SRCS:$(CURDIR)/tests/%.c=$(BUILD)/tests/%.o) \
              $(BUILD)/harness/wbtest.o $(BUILD)/harness/report.o $(BUILD)/harness/measure.o \
              $(BUILD)/harness/httpc.o $(BUILD)/harness/jsontest.o $(BUILD)/harness/schema.o
 
+# Tests reused from an earlier chapter: REUSE_TESTS := 03-rest/2_items ...
+# names chapters/03-rest/tests/2_items.c, compiled with harness/lib/wbreuse.h
+# so that they run as tests of this chapter's suite REUSE_SUITE.
+REUSE_OBJS := $(foreach t,$(REUSE_TESTS),$(BUILD)/tests/reuse/$(subst /,--,$(t)).o)
+TEST_OBJS  += $(REUSE_OBJS)
+
 PROGRAM_BIN := $(BUILD)/$(PROGRAM)
 TESTS_BIN   := $(BUILD)/tests/run-tests
 
@@ -141,6 +147,13 @@ $(foreach u,$(USES),$(eval $(call use_rule,$(u))))
 
 $(BUILD)/tests/%.o: $(CURDIR)/tests/%.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_TEST) -c $< -o $@
+
+define reuse_rule
+$(BUILD)/tests/reuse/$(subst /,--,$(1)).o: $(ROOT)/chapters/$(dir $(1))tests/$(notdir $(1)).c $(ROOT)/harness/lib/wbreuse.h | $(BUILD)/tests
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_TEST) -include $(ROOT)/harness/lib/wbreuse.h -DWB_REUSE_SUITE=$(REUSE_SUITE) -c $$< -o $$@
+endef
+$(foreach t,$(REUSE_TESTS),$(eval $(call reuse_rule,$(t))))
 
 $(BUILD)/harness/wbtest.o: $(ROOT)/harness/lib/wbtest.c | $(BUILD)/harness
 	$(CC) $(CFLAGS_TEST) -Werror -pedantic -DWB_PROGRAM='"$(PROGRAM_BIN)"' -c $< -o $@

@@ -475,6 +475,34 @@ struct wb_proc *wb_try_start(char *why, size_t whylen, const char *const *args)
         argv[argc++] = "--port";
         argv[argc++] = "0";
     }
+#ifdef WB_START_ARGS
+    /* The chapter's own arguments (see wbtest.h), unless the test gave
+     * that flag itself. */
+    static char extra[WB_MAX_ARGS][1024];
+    int nextra = 0;
+    const char *spec = WB_START_ARGS;
+    while (*spec && argc < WB_MAX_ARGS && nextra < WB_MAX_ARGS) {
+        size_t n = strcspn(spec, " ");
+        char *o = extra[nextra];
+        size_t len = 0;
+        for (size_t i = 0; i < n && len + 1 < sizeof extra[0]; i++) {
+            if (strncmp(spec + i, "{tmp}", 5) == 0) {
+                len += (size_t)snprintf(o + len, sizeof extra[0] - len, "%s", wb_tmpdir());
+                i += 4;
+            } else {
+                o[len++] = spec[i];
+            }
+        }
+        o[len < sizeof extra[0] ? len : sizeof extra[0] - 1] = '\0';
+        nextra++;
+        spec += n + (spec[n] == ' ');
+    }
+    int given = 0;
+    for (int i = 1; i < argc && nextra; i++)
+        given |= strcmp(argv[i], extra[0]) == 0;
+    for (int i = 0; i < nextra && !given && argc < WB_MAX_ARGS; i++)
+        argv[argc++] = extra[i];
+#endif
     argv[argc] = NULL;
     const char *base = strrchr(program_path(), '/');
     base = base ? base + 1 : program_path();

@@ -56,6 +56,15 @@ void wb_test_init(void);
 void wb_test_fini(void);
 
 /* Declares a suite with the harness defaults. Use it instead of TestSuite. */
+/* A test of the chapter's own functions, not of its program:
+ * WB_UNIT_TEST(suite, name) is Test(suite, name), except in a later
+ * chapter that reruns the file (harness/lib/wbreuse.h), which skips it --
+ * there it would test the earlier chapter's reference, and pass on any
+ * stub. */
+#ifndef WB_UNIT_TEST
+#define WB_UNIT_TEST(...) Test(__VA_ARGS__)
+#endif
+
 #define WB_SUITE(name)                                                     \
     TestSuite(name, .init = wb_test_init, .fini = wb_test_fini,           \
               .timeout = WB_TIMEOUT)
@@ -98,6 +107,11 @@ struct wb_proc {
  * test with what went wrong and the program's stderr. The program is
  * stopped at the end of the test (or by wb_stop). At most WB_MAX_PROCS per
  * test. */
+/* A chapter whose program needs arguments of its own in every test --
+ * chapter 04's "--db FILE", also for the tests it reuses from chapter 03
+ * -- builds its tests with -DWB_START_ARGS='"--db {tmp}/items.db"': the
+ * words are added to every start whose arguments do not hold the first of
+ * them already, with {tmp} replaced by wb_tmpdir(). */
 #define WB_START_MS 5000
 #define WB_MAX_PROCS 4
 struct wb_proc *wb_start(const char *arg, ...);

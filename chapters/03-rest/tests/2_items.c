@@ -21,7 +21,7 @@ static int is_time(const cJSON *v)
     return 1;
 }
 
-Test(items, item_to_json_has_every_member)
+WB_UNIT_TEST(items, item_to_json_has_every_member)
 {
     char *tags[] = {"fruit", "green"};
     struct item it = {.id = 7, .version = 2, .name = "pear", .qty = 3, .price = 1.25,
@@ -41,7 +41,7 @@ Test(items, item_to_json_has_every_member)
     cJSON_Delete(got);
 }
 
-Test(items, item_from_json_reads_the_members_and_defaults_the_rest)
+WB_UNIT_TEST(items, item_from_json_reads_the_members_and_defaults_the_rest)
 {
     cJSON *body = cJSON_Parse("{\"name\":\"pear\",\"qty\":3,\"price\":1.5,\"tags\":[\"a\",\"b\"]}");
     cJSON *errors = cJSON_CreateArray();
@@ -67,7 +67,7 @@ Test(items, item_from_json_reads_the_members_and_defaults_the_rest)
     cJSON_Delete(errors);
 }
 
-Test(items, item_from_json_requires_a_name)
+WB_UNIT_TEST(items, item_from_json_requires_a_name)
 {
     cJSON *body = cJSON_Parse("{\"qty\":1}");
     cJSON *errors = cJSON_CreateArray();

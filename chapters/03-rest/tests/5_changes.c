@@ -13,7 +13,7 @@ WB_SUITE(changes);
 #define JSON "Content-Type: application/json\r\n"
 
 /* RFC 7396 Appendix A: the published examples, target + patch -> result. */
-Test(changes, item_merge_patch_gives_the_results_of_rfc_7396_appendix_a)
+WB_UNIT_TEST(changes, item_merge_patch_gives_the_results_of_rfc_7396_appendix_a)
 {
     static const struct {
         const char *target, *patch, *result;
@@ -49,7 +49,7 @@ Test(changes, item_merge_patch_gives_the_results_of_rfc_7396_appendix_a)
     }
 }
 
-Test(changes, item_merge_patch_refuses_a_member_named_twice)
+WB_UNIT_TEST(changes, item_merge_patch_refuses_a_member_named_twice)
 {
     cJSON *target = cJSON_Parse("{\"qty\":1}"), *patch = cJSON_Parse("{\"qty\":2,\"qty\":3}");
     cJSON *errors = cJSON_CreateArray();

@@ -23,7 +23,7 @@ static const char *const sort_names[] = {"id", "name", "qty", "price"};
 
 /* ---- query_parse() and query_next() ------------------------------------- */
 
-Test(lists, query_parse_reads_the_defaults_and_each_parameter)
+WB_UNIT_TEST(lists, query_parse_reads_the_defaults_and_each_parameter)
 {
     struct list_query lq;
     cJSON *errors = cJSON_CreateArray();
@@ -80,7 +80,7 @@ static const char *params_of(const cJSON *errors)
     return out;
 }
 
-Test(lists, query_parse_lists_every_bad_parameter)
+WB_UNIT_TEST(lists, query_parse_lists_every_bad_parameter)
 {
     static const struct {
         const char *q;
@@ -135,7 +135,7 @@ static int parse_next(const char *link, struct list_query *lq, cJSON *errors)
     return q ? query_parse(sl(q + 1), lq, errors) : -1;
 }
 
-Test(lists, query_next_links_back_to_the_same_query_after_the_last_item)
+WB_UNIT_TEST(lists, query_next_links_back_to_the_same_query_after_the_last_item)
 {
     struct item last = {.id = 42, .name = "a b&c=d%e+f/\xC3\xA9?#", .qty = 2147483647,
                         .price = 0.1};
@@ -197,7 +197,7 @@ Test(lists, query_next_links_back_to_the_same_query_after_the_last_item)
     }
 }
 
-Test(lists, a_cursor_is_refused_for_another_sort_or_once_tampered_with)
+WB_UNIT_TEST(lists, a_cursor_is_refused_for_another_sort_or_once_tampered_with)
 {
     struct item last = {.id = 7, .name = "pear", .qty = 3, .price = 1.5};
     struct list_query lq, back;

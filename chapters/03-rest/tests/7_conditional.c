@@ -15,7 +15,7 @@ WB_SUITE(conditional);
 #define JSON "Content-Type: application/json\r\n"
 #define MERGE "Content-Type: application/merge-patch+json\r\n"
 
-Test(conditional, etag_format_quotes_the_version)
+WB_UNIT_TEST(conditional, etag_format_quotes_the_version)
 {
     char out[32];
     int n = etag_format(7, out, sizeof out);
@@ -33,7 +33,7 @@ Test(conditional, etag_format_quotes_the_version)
               "need 4", n);
 }
 
-Test(conditional, etag_match_reads_the_lists_of_rfc_9110)
+WB_UNIT_TEST(conditional, etag_match_reads_the_lists_of_rfc_9110)
 {
     static const struct {
         const char *value;

@@ -13,7 +13,7 @@ WB_SUITE(idempotency);
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-Test(idempotency, idem_key_reads_a_structured_field_string)
+WB_UNIT_TEST(idempotency, idem_key_reads_a_structured_field_string)
 {
     static const struct {
         const char *value;
