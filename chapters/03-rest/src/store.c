@@ -24,18 +24,6 @@ struct store {
     struct keys *keys;  /* the idempotency keys; NULL until the first */
 };
 
-/* Now as "2026-12-02T10:00:00.123Z". */
-static void now_rfc3339(char *out)
-{
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    char date[20];
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, STORE_TIME_LEN + 1, "%.19s.%03dZ", date, (int)(ts.tv_nsec / 1000000));
-}
-
 struct store *store_open(const char *spec, char *err, size_t errlen)
 {
     (void)spec;
@@ -98,7 +86,7 @@ enum store_status store_create(struct store *s, const struct item *in, struct it
         return STORE_ERROR;
     it.id = s->last_id + 1;
     it.version = 1;
-    now_rfc3339(it.created_at);
+    store_time_now(it.created_at);
     memcpy(it.updated_at, it.created_at, sizeof it.updated_at);
     if (item_copy(out, &it) < 0) {
         item_free(&it);
@@ -130,7 +118,7 @@ enum store_status store_replace(struct store *s, int64_t id, int64_t version,
     next.id = it->id;
     next.version = it->version + 1;
     memcpy(next.created_at, it->created_at, sizeof next.created_at);
-    now_rfc3339(next.updated_at);
+    store_time_now(next.updated_at);
     if (item_copy(out, &next) < 0) {
         item_free(&next);
         return STORE_ERROR;
@@ -323,18 +311,6 @@ static void keys_free(struct keys *k)
     free(k);
 }
 
-/* The fields a client sends are the same in a and b. */
-static int same_fields(const struct item *a, const struct item *b)
-{
-    if (strcmp(a->name, b->name) != 0 || a->qty != b->qty || a->price != b->price ||
-        a->ntags != b->ntags)
-        return 0;
-    for (size_t i = 0; i < a->ntags; i++)
-        if (strcmp(a->tags[i], b->tags[i]) != 0)
-            return 0;
-    return 1;
-}
-
 enum store_status store_create_once(struct store *s, const char *key, const struct item *in,
                                     struct item *out)
 {
@@ -348,7 +324,7 @@ enum store_status store_create_once(struct store *s, const char *key, const stru
     uint64_t h = hash_of(key);
     struct key_record *r = key_find(k, key, h);
     if (r) {
-        if (!same_fields(&r->item, in))
+        if (!item_same_fields(&r->item, in))
             return STORE_KEY_REUSED;
         return item_copy(out, &r->item) < 0 ? STORE_ERROR : STORE_REPLAYED;
     }

@@ -36,6 +36,14 @@ void item_free(struct item *it);
  * is then empty). */
 int item_copy(struct item *dst, const struct item *src);
 
+/* 1 when a and b have the same fields a client sends (name, qty, price,
+ * tags): the same request, for an idempotency key. */
+int item_same_fields(const struct item *a, const struct item *b);
+
+/* Now, UTC, as "2026-12-02T10:00:00.123Z", into out (STORE_TIME_LEN + 1
+ * bytes). */
+void store_time_now(char *out);
+
 enum store_status {
     STORE_OK = 0,
     STORE_NOT_FOUND,     /* no item has that id */
