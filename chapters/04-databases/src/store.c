@@ -1,22 +1,42 @@
-/* store -- the items in a SQLite database: chapter 03's store.h on
- * db.h. See store.h (in chapters/03-rest/src) for the contract. Stage 1
- * opens the database and migrates it; the items come with the next
- * stages, and until then every operation answers STORE_ERROR (a 500
- * problem). */
+/* store -- chapter 03's store.h on SQLite (db.h): the items in the
+ * database file. See store.h (chapters/03-rest/src) for the contract of
+ * each function: it is the spec the tests check. Given: the struct, the
+ * conversions between rows, JSON and items. Yours: store_open() (stage
+ * 1) and the operations (stage 2).
+ *
+ * One connection, used by one request at a time (the mutex): the handlers
+ * run on the HTTP layer's worker threads (store_may_block() is 1), and a
+ * SQLite connection with its statements belongs to one thread at a time.
+ * SQLite has one writer per file anyway; stage 6 of the chapter measures
+ * what more connections would buy.
+ *
+ * Every change is one transaction, BEGIN IMMEDIATE ... COMMIT: it takes
+ * the write lock before it reads, so that what it read is still true when
+ * it writes (a version check, an idempotency key), and a failure anywhere
+ * rolls all of it back. Every value goes in as a bound parameter; the only
+ * text built into SQL is the ORDER BY column and direction, chosen from
+ * fixed strings by enum. */
 #define _POSIX_C_SOURCE 200809L
 #include "store.h"
 
+#include <cJSON.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
+#include "item.h"
 
 struct store {
     sqlite3 *db;
-    pthread_mutex_t lock; /* one connection, one user at a time */
+    pthread_mutex_t lock; /* one request at a time on the connection */
 };
+
+#define COLUMNS "id, name, qty, price, tags, version, created_at, updated_at"
+
+/* ---- open and close ------------------------------------------------------ */
 
 struct store *store_open(const char *spec, char *err, size_t errlen)
 {
@@ -34,7 +54,7 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
-    sqlite3_close(s->db);
+    sqlite3_close(s->db); /* the last connection: checkpoints, removes -wal */
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -45,14 +65,107 @@ int store_may_block(const struct store *s)
     return 1; /* a commit waits for the disk, a statement for a lock */
 }
 
+/* ---- rows and items -------------------------------------------------------- */
+
+/* The tags of it as a JSON array, malloc'd; NULL when memory ran out. */
+static char *tags_to_json(const struct item *it)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < it->ntags; i++) {
+        cJSON *t = cJSON_CreateString(it->tags[i]);
+        if (!t || !cJSON_AddItemToArray(a, t)) {
+            cJSON_Delete(t);
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    char *text = a ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    return text;
+}
+
+/* The tags of a JSON array into it->tags. 0, or -1. */
+static int tags_from_json(const cJSON *a, struct item *it)
+{
+    const cJSON *t;
+    int n = cJSON_GetArraySize(a);
+    if (!cJSON_IsArray(a) || (n && !(it->tags = calloc((size_t)n, sizeof *it->tags))))
+        return -1;
+    cJSON_ArrayForEach(t, a)
+        if (!cJSON_IsString(t) || !(it->tags[it->ntags++] = strdup(t->valuestring)))
+            return -1;
+    return 0;
+}
+
+/* A row of COLUMNS into out. 0, or -1 (out freed). */
+static int read_row(sqlite3_stmt *st, struct item *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *name = (const char *)sqlite3_column_text(st, 1);
+    const char *tags = (const char *)sqlite3_column_text(st, 4);
+    const char *created = (const char *)sqlite3_column_text(st, 6);
+    const char *updated = (const char *)sqlite3_column_text(st, 7);
+    cJSON *a = tags ? cJSON_Parse(tags) : NULL;
+    out->id = sqlite3_column_int64(st, 0);
+    out->qty = sqlite3_column_int64(st, 2);
+    out->price = sqlite3_column_double(st, 3);
+    out->version = sqlite3_column_int64(st, 5);
+    snprintf(out->created_at, sizeof out->created_at, "%s", created ? created : "");
+    snprintf(out->updated_at, sizeof out->updated_at, "%s", updated ? updated : "");
+    int rc = name && (out->name = strdup(name)) && tags_from_json(a, out) == 0 ? 0 : -1;
+    cJSON_Delete(a);
+    if (rc < 0)
+        item_free(out);
+    return rc;
+}
+
+/* ---- the operations ----------------------------------------------------------- */
+
+/* TODO(stage 2): the operations of store.h, on the database. Each one:
+ *  - pthread_mutex_lock(&s->lock) first, unlock on every way out: the
+ *    handlers run on worker threads, and the connection and its
+ *    statements are used by one thread at a time;
+ *  - a change is one transaction: "BEGIN IMMEDIATE" (the write lock
+ *    before the first read, so that what it reads -- a version, a key --
+ *    is still true when it writes), then "COMMIT", or "ROLLBACK" on any
+ *    failure; a COMMIT that fails means nothing was stored: STORE_ERROR;
+ *  - every value a bound parameter: sqlite3_prepare_v2() with ?1, ?2 ...,
+ *    sqlite3_bind_int64(), _double(), _text(st, i, text, -1,
+ *    SQLITE_TRANSIENT); sqlite3_step() until SQLITE_DONE;
+ *    sqlite3_finalize() on every path. Never snprintf() a value into SQL.
+ * A few helpers you will want: one that reads the row of one id
+ * (SELECT COLUMNS FROM items WHERE id = ?1, read_row()), one that inserts
+ * (the tags as tags_to_json() text; created_at = updated_at =
+ * store_time_now(); then the row of sqlite3_last_insert_rowid()).
+ *  - store_replace(), store_delete(): UPDATE / DELETE ... WHERE id = ? AND
+ *    (? = 0 OR version = ?); version + 1 and updated_at on UPDATE. When
+ *    sqlite3_changes() is 0, look the id up: there -> STORE_STALE, else
+ *    STORE_NOT_FOUND.
+ *  - store_list(): ORDER BY <column> <ASC|DESC>, id <ASC|DESC> -- the
+ *    column and direction from fixed strings by enum (a name cannot be a
+ *    bound parameter) --; the name filter as name LIKE ?1 ESCAPE '\'
+ *    with '%' + the needle, its % _ and \ each escaped with \, + '%';
+ *    after a place: (col > ?2 OR (col = ?2 AND id > ?3)) (< for DESC;
+ *    only id > ?3 for the id sort); LIMIT limit + 1: one row more than
+ *    the page says that more follow.
+ *  - store_create_once(): one transaction -- the key's row in
+ *    idempotency_keys, if any and not older than STORE_KEY_TTL_MS
+ *    (created_ms, wall_ms()): item_from_stored() of its JSON, then
+ *    item_same_fields() -> STORE_REPLAYED with it, or STORE_KEY_REUSED;
+ *    no row -> delete the expired keys and all but the newest
+ *    STORE_KEYS_MAX - 1, create the item, and INSERT the key with
+ *    item_to_json() of it. The key and the item commit together. */
+
 enum store_status store_create(struct store *s, const struct item *in, struct item *out)
 {
+    /* TODO(stage 2): see the plan above. */
     (void)s, (void)in, (void)out;
     return STORE_ERROR;
 }
 
 enum store_status store_get(struct store *s, int64_t id, struct item *out)
 {
+    /* TODO(stage 2): see the plan above. */
     (void)s, (void)id, (void)out;
     return STORE_ERROR;
 }
@@ -60,19 +173,24 @@ enum store_status store_get(struct store *s, int64_t id, struct item *out)
 enum store_status store_replace(struct store *s, int64_t id, int64_t version,
                                 const struct item *in, struct item *out)
 {
+    /* TODO(stage 2): see the plan above. */
     (void)s, (void)id, (void)version, (void)in, (void)out;
     return STORE_ERROR;
 }
 
 enum store_status store_delete(struct store *s, int64_t id, int64_t version)
 {
+    /* TODO(stage 2): see the plan above. */
     (void)s, (void)id, (void)version;
     return STORE_ERROR;
 }
 
+/* ---- pages ------------------------------------------------------------------------ */
+
 enum store_status store_list(struct store *s, const struct store_query *q, struct item **items,
                              size_t *n, int *more)
 {
+    /* TODO(stage 2): see the plan above. */
     (void)s, (void)q;
     *items = NULL;
     *n = 0;
@@ -80,9 +198,47 @@ enum store_status store_list(struct store *s, const struct store_query *q, struc
     return STORE_ERROR;
 }
 
+/* ---- idempotency keys ----------------------------------------------------------------- */
+
+static long long wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The item as stored with a key (item_to_json()'s members) into out. */
+static int item_from_stored(const char *text, struct item *out)
+{
+    cJSON *j = cJSON_Parse(text);
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "created_at");
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "updated_at");
+    memset(out, 0, sizeof *out);
+    int rc = -1;
+    if (cJSON_IsString(name) && cJSON_IsString(c) && cJSON_IsString(u) &&
+        (out->name = strdup(name->valuestring)) &&
+        tags_from_json(cJSON_GetObjectItemCaseSensitive(j, "tags"), out) == 0) {
+        out->id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "id"));
+        out->qty = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "qty"));
+        out->price = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "price"));
+        out->version =
+            (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "version"));
+        snprintf(out->created_at, sizeof out->created_at, "%s", c->valuestring);
+        snprintf(out->updated_at, sizeof out->updated_at, "%s", u->valuestring);
+        rc = 0;
+    }
+    cJSON_Delete(j);
+    if (rc < 0)
+        item_free(out);
+    return rc;
+}
+
 enum store_status store_create_once(struct store *s, const char *key, const struct item *in,
                                     struct item *out)
 {
+    /* TODO(stage 2): see the plan above. */
     (void)s, (void)key, (void)in, (void)out;
+    (void)tags_to_json, (void)read_row, (void)item_from_stored, (void)wall_ms; /* for you */
     return STORE_ERROR;
 }

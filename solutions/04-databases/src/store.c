@@ -1,21 +1,39 @@
-/* store -- the items in a SQLite database: store.h (chapter 03's
- * interface) on db.h. Stage 1 opens and migrates; the items themselves
- * come with the next stages of the chapter, and until then every
- * operation answers STORE_ERROR (a 500 problem). */
+/* store -- chapter 03's store.h on SQLite (db.h): the items in the
+ * database file.
+ *
+ * One connection, used by one request at a time (the mutex): the handlers
+ * run on the HTTP layer's worker threads (store_may_block() is 1), and a
+ * SQLite connection with its statements belongs to one thread at a time.
+ * SQLite has one writer per file anyway; stage 6 of the chapter measures
+ * what more connections would buy.
+ *
+ * Every change is one transaction, BEGIN IMMEDIATE ... COMMIT: it takes
+ * the write lock before it reads, so that what it read is still true when
+ * it writes (a version check, an idempotency key), and a failure anywhere
+ * rolls all of it back. Every value goes in as a bound parameter; the only
+ * text built into SQL is the ORDER BY column and direction, chosen from
+ * fixed strings by enum. */
 #define _POSIX_C_SOURCE 200809L
 #include "store.h"
 
+#include <cJSON.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
+#include "item.h"
 
 struct store {
     sqlite3 *db;
-    pthread_mutex_t lock; /* one connection, one user at a time */
+    pthread_mutex_t lock; /* one request at a time on the connection */
 };
+
+#define COLUMNS "id, name, qty, price, tags, version, created_at, updated_at"
+
+/* ---- open and close ------------------------------------------------------ */
 
 struct store *store_open(const char *spec, char *err, size_t errlen)
 {
@@ -43,7 +61,7 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
-    sqlite3_close(s->db);
+    sqlite3_close(s->db); /* the last connection: checkpoints, removes -wal */
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -54,44 +72,412 @@ int store_may_block(const struct store *s)
     return 1; /* a commit waits for the disk, a statement for a lock */
 }
 
+/* ---- rows and items -------------------------------------------------------- */
+
+/* The tags of it as a JSON array, malloc'd; NULL when memory ran out. */
+static char *tags_to_json(const struct item *it)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < it->ntags; i++) {
+        cJSON *t = cJSON_CreateString(it->tags[i]);
+        if (!t || !cJSON_AddItemToArray(a, t)) {
+            cJSON_Delete(t);
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    char *text = a ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    return text;
+}
+
+/* The tags of a JSON array into it->tags. 0, or -1. */
+static int tags_from_json(const cJSON *a, struct item *it)
+{
+    const cJSON *t;
+    int n = cJSON_GetArraySize(a);
+    if (!cJSON_IsArray(a) || (n && !(it->tags = calloc((size_t)n, sizeof *it->tags))))
+        return -1;
+    cJSON_ArrayForEach(t, a)
+        if (!cJSON_IsString(t) || !(it->tags[it->ntags++] = strdup(t->valuestring)))
+            return -1;
+    return 0;
+}
+
+/* A row of COLUMNS into out. 0, or -1 (out freed). */
+static int read_row(sqlite3_stmt *st, struct item *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *name = (const char *)sqlite3_column_text(st, 1);
+    const char *tags = (const char *)sqlite3_column_text(st, 4);
+    const char *created = (const char *)sqlite3_column_text(st, 6);
+    const char *updated = (const char *)sqlite3_column_text(st, 7);
+    cJSON *a = tags ? cJSON_Parse(tags) : NULL;
+    out->id = sqlite3_column_int64(st, 0);
+    out->qty = sqlite3_column_int64(st, 2);
+    out->price = sqlite3_column_double(st, 3);
+    out->version = sqlite3_column_int64(st, 5);
+    snprintf(out->created_at, sizeof out->created_at, "%s", created ? created : "");
+    snprintf(out->updated_at, sizeof out->updated_at, "%s", updated ? updated : "");
+    int rc = name && (out->name = strdup(name)) && tags_from_json(a, out) == 0 ? 0 : -1;
+    cJSON_Delete(a);
+    if (rc < 0)
+        item_free(out);
+    return rc;
+}
+
+/* ---- statements and transactions --------------------------------------------- */
+
+static int exec(struct store *s, const char *sql)
+{
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* A transaction that holds the write lock from its start. */
+static enum store_status begin(struct store *s)
+{
+    return exec(s, "BEGIN IMMEDIATE") == 0 ? STORE_OK : STORE_ERROR;
+}
+
+/* Ends the transaction: COMMIT when the operation succeeded -- st is what
+ * it answers --, ROLLBACK otherwise. A failed COMMIT is an error, rolled
+ * back: nothing was stored, so nothing may be acknowledged. */
+static enum store_status finish(struct store *s, enum store_status st)
+{
+    int keep = st == STORE_OK || st == STORE_REPLAYED || st == STORE_KEY_REUSED;
+    if (keep && exec(s, "COMMIT") == 0)
+        return st;
+    exec(s, "ROLLBACK");
+    return keep ? STORE_ERROR : st;
+}
+
+/* Binds the fields a client sends -- name, qty, price, tags -- at ?1 to
+ * ?4; *tags gets the JSON text bound (free it after the step). */
+static int bind_fields(sqlite3_stmt *st, const struct item *in, char **tags)
+{
+    if (!(*tags = tags_to_json(in)))
+        return -1;
+    return sqlite3_bind_text(st, 1, in->name, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+                   sqlite3_bind_int64(st, 2, in->qty) == SQLITE_OK &&
+                   sqlite3_bind_double(st, 3, in->price) == SQLITE_OK &&
+                   sqlite3_bind_text(st, 4, *tags, -1, SQLITE_TRANSIENT) == SQLITE_OK
+               ? 0
+               : -1;
+}
+
+/* The item with id into out (the lock held). */
+static enum store_status get_locked(struct store *s, int64_t id, struct item *out)
+{
+    sqlite3_stmt *st = NULL;
+    enum store_status rc = STORE_ERROR;
+    if (sqlite3_prepare_v2(s->db, "SELECT " COLUMNS " FROM items WHERE id = ?1", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 1, id) == SQLITE_OK) {
+        int step = sqlite3_step(st);
+        rc = step == SQLITE_DONE ? STORE_NOT_FOUND
+             : step == SQLITE_ROW ? (read_row(st, out) == 0 ? STORE_OK : STORE_ERROR)
+                                  : STORE_ERROR;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Inserts the item in, inside the caller's transaction; out gets it. */
+static enum store_status create_locked(struct store *s, const struct item *in, struct item *out)
+{
+    sqlite3_stmt *st = NULL;
+    char now[STORE_TIME_LEN + 1], *tags = NULL;
+    int ok = 0;
+    store_time_now(now);
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO items (name, qty, price, tags, version, created_at, "
+                           "updated_at) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)",
+                           -1, &st, NULL) == SQLITE_OK &&
+        bind_fields(st, in, &tags) == 0 &&
+        sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT) == SQLITE_OK)
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    free(tags);
+    return ok ? get_locked(s, sqlite3_last_insert_rowid(s->db), out) : STORE_ERROR;
+}
+
+/* ---- the operations ----------------------------------------------------------- */
+
 enum store_status store_create(struct store *s, const struct item *in, struct item *out)
 {
-    (void)s, (void)in, (void)out;
-    return STORE_ERROR;
+    pthread_mutex_lock(&s->lock);
+    enum store_status st = begin(s);
+    if (st == STORE_OK)
+        st = finish(s, create_locked(s, in, out));
+    if (st != STORE_OK)
+        item_free(out);
+    pthread_mutex_unlock(&s->lock);
+    return st;
 }
 
 enum store_status store_get(struct store *s, int64_t id, struct item *out)
 {
-    (void)s, (void)id, (void)out;
-    return STORE_ERROR;
+    pthread_mutex_lock(&s->lock);
+    enum store_status st = get_locked(s, id, out);
+    pthread_mutex_unlock(&s->lock);
+    return st;
+}
+
+/* After a change that matched no row: was the item missing, or at another
+ * version? */
+static enum store_status why_unchanged(struct store *s, int64_t id)
+{
+    struct item it = {0};
+    enum store_status st = get_locked(s, id, &it);
+    item_free(&it);
+    return st == STORE_OK ? STORE_STALE : st;
 }
 
 enum store_status store_replace(struct store *s, int64_t id, int64_t version,
                                 const struct item *in, struct item *out)
 {
-    (void)s, (void)id, (void)version, (void)in, (void)out;
-    return STORE_ERROR;
+    sqlite3_stmt *st = NULL;
+    char now[STORE_TIME_LEN + 1], *tags = NULL;
+    store_time_now(now);
+    pthread_mutex_lock(&s->lock);
+    enum store_status rc = begin(s);
+    if (rc == STORE_OK) {
+        rc = STORE_ERROR;
+        if (sqlite3_prepare_v2(s->db,
+                               "UPDATE items SET name = ?1, qty = ?2, price = ?3, tags = ?4, "
+                               "version = version + 1, updated_at = ?5 "
+                               "WHERE id = ?6 AND (?7 = 0 OR version = ?7)",
+                               -1, &st, NULL) == SQLITE_OK &&
+            bind_fields(st, in, &tags) == 0 &&
+            sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+            sqlite3_bind_int64(st, 6, id) == SQLITE_OK &&
+            sqlite3_bind_int64(st, 7, version) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE)
+            rc = sqlite3_changes(s->db) ? get_locked(s, id, out) : why_unchanged(s, id);
+        sqlite3_finalize(st);
+        free(tags);
+        rc = finish(s, rc);
+    }
+    if (rc != STORE_OK)
+        item_free(out);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
 }
 
 enum store_status store_delete(struct store *s, int64_t id, int64_t version)
 {
-    (void)s, (void)id, (void)version;
-    return STORE_ERROR;
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->lock);
+    enum store_status rc = begin(s);
+    if (rc == STORE_OK) {
+        rc = STORE_ERROR;
+        if (sqlite3_prepare_v2(s->db, "DELETE FROM items WHERE id = ?1 AND (?2 = 0 OR version = ?2)",
+                               -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_bind_int64(st, 1, id) == SQLITE_OK &&
+            sqlite3_bind_int64(st, 2, version) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE)
+            rc = sqlite3_changes(s->db) ? STORE_OK : why_unchanged(s, id);
+        sqlite3_finalize(st);
+        rc = finish(s, rc);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+/* ---- pages ------------------------------------------------------------------------ */
+
+/* "%needle%" for LIKE ... ESCAPE '\': the needle's own %, _ and \ are
+ * escaped, so that they match themselves. malloc'd. */
+static char *like_pattern(const char *needle)
+{
+    char *p = malloc(2 * strlen(needle) + 3), *o = p;
+    if (!p)
+        return NULL;
+    *o++ = '%';
+    for (; *needle; needle++) {
+        if (*needle == '%' || *needle == '_' || *needle == '\\')
+            *o++ = '\\';
+        *o++ = *needle;
+    }
+    *o++ = '%';
+    *o = '\0';
+    return p;
 }
 
 enum store_status store_list(struct store *s, const struct store_query *q, struct item **items,
                              size_t *n, int *more)
 {
-    (void)s, (void)q;
+    /* The ORDER BY column comes from this table, by enum: never from the
+     * client's text (a column name cannot be a bound parameter). */
+    static const char *const keys[] = {"id", "name", "qty", "price"}; /* enum store_sort */
+    const char *key = keys[q->sort], *dir = q->desc ? "DESC" : "ASC", *cmp = q->desc ? "<" : ">";
+    char sql[512], after[160] = "";
+    if (q->after && q->sort == STORE_SORT_ID)
+        snprintf(after, sizeof after, " AND id %s ?3", cmp);
+    else if (q->after)
+        snprintf(after, sizeof after, " AND (%s %s ?2 OR (%s = ?2 AND id %s ?3))", key, cmp,
+                 key, cmp);
+    snprintf(sql, sizeof sql,
+             "SELECT " COLUMNS " FROM items WHERE (?1 IS NULL OR name LIKE ?1 ESCAPE '\\')%s "
+             "ORDER BY %s %s, id %s LIMIT ?4",
+             after, key, dir, dir);
+
     *items = NULL;
     *n = 0;
     *more = 0;
-    return STORE_ERROR;
+    sqlite3_stmt *st = NULL;
+    char *pattern = q->name ? like_pattern(q->name) : NULL;
+    enum store_status rc = STORE_ERROR;
+    size_t cap = q->limit;
+    pthread_mutex_lock(&s->lock);
+    if ((q->name && !pattern) || sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        !(*items = calloc(cap, sizeof **items)))
+        goto out;
+    if (pattern)
+        sqlite3_bind_text(st, 1, pattern, -1, SQLITE_TRANSIENT);
+    if (q->after && q->sort == STORE_SORT_NAME)
+        sqlite3_bind_text(st, 2, q->after->name, -1, SQLITE_TRANSIENT);
+    else if (q->after && q->sort == STORE_SORT_QTY)
+        sqlite3_bind_int64(st, 2, q->after->qty);
+    else if (q->after && q->sort == STORE_SORT_PRICE)
+        sqlite3_bind_double(st, 2, q->after->price);
+    if (q->after)
+        sqlite3_bind_int64(st, 3, q->after->id);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)q->limit + 1); /* one more: is there a next page? */
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == q->limit) {
+            *more = 1;
+            continue;
+        }
+        if (read_row(st, &(*items)[*n]) < 0)
+            goto out;
+        (*n)++;
+    }
+    rc = step == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->lock);
+    free(pattern);
+    if (rc != STORE_OK) {
+        for (size_t i = 0; i < *n; i++)
+            item_free(&(*items)[i]);
+        free(*items);
+        *items = NULL;
+        *n = 0;
+        *more = 0;
+    } else if (*n == 0) {
+        free(*items);
+        *items = NULL;
+    }
+    return rc;
+}
+
+/* ---- idempotency keys ----------------------------------------------------------------- */
+
+static long long wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The item as stored with a key (item_to_json()'s members) into out. */
+static int item_from_stored(const char *text, struct item *out)
+{
+    cJSON *j = cJSON_Parse(text);
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "created_at");
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "updated_at");
+    memset(out, 0, sizeof *out);
+    int rc = -1;
+    if (cJSON_IsString(name) && cJSON_IsString(c) && cJSON_IsString(u) &&
+        (out->name = strdup(name->valuestring)) &&
+        tags_from_json(cJSON_GetObjectItemCaseSensitive(j, "tags"), out) == 0) {
+        out->id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "id"));
+        out->qty = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "qty"));
+        out->price = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "price"));
+        out->version =
+            (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "version"));
+        snprintf(out->created_at, sizeof out->created_at, "%s", c->valuestring);
+        snprintf(out->updated_at, sizeof out->updated_at, "%s", u->valuestring);
+        rc = 0;
+    }
+    cJSON_Delete(j);
+    if (rc < 0)
+        item_free(out);
+    return rc;
+}
+
+/* The key's record, if it has one: STORE_REPLAYED or STORE_KEY_REUSED
+ * (out set for a replay), STORE_NOT_FOUND, or STORE_ERROR. */
+static enum store_status find_key(struct store *s, const char *key, const struct item *in,
+                                  struct item *out, long long now)
+{
+    sqlite3_stmt *st = NULL;
+    enum store_status rc = STORE_ERROR;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT item FROM idempotency_keys WHERE key = ?1 AND created_ms > ?2",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 2, now - STORE_KEY_TTL_MS) == SQLITE_OK) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_DONE) {
+            rc = STORE_NOT_FOUND;
+        } else if (step == SQLITE_ROW &&
+                   item_from_stored((const char *)sqlite3_column_text(st, 0), out) == 0) {
+            rc = item_same_fields(out, in) ? STORE_REPLAYED : STORE_KEY_REUSED;
+            if (rc == STORE_KEY_REUSED)
+                item_free(out);
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Remembers key -> it, inside the caller's transaction, after forgetting
+ * the keys past their time and all but the newest STORE_KEYS_MAX - 1. */
+static enum store_status remember_key(struct store *s, const char *key, const struct item *it,
+                                      long long now)
+{
+    sqlite3_stmt *st = NULL;
+    cJSON *j = item_to_json(it);
+    char *text = j ? cJSON_PrintUnformatted(j) : NULL, sql[256];
+    int ok = 0;
+    cJSON_Delete(j);
+    /* the keys past their time or their number go first (an expired
+     * record of this very key among them) */
+    snprintf(sql, sizeof sql,
+             "DELETE FROM idempotency_keys WHERE created_ms <= %lld OR key IN (SELECT key FROM "
+             "idempotency_keys ORDER BY created_ms DESC, rowid DESC LIMIT -1 OFFSET %d)",
+             now - STORE_KEY_TTL_MS, STORE_KEYS_MAX - 1);
+    if (text && exec(s, sql) == 0 &&
+        sqlite3_prepare_v2(s->db,
+                           "INSERT INTO idempotency_keys (key, item, created_ms) VALUES (?1, ?2, ?3)",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+        sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 3, now) == SQLITE_OK)
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    cJSON_free(text);
+    return ok ? STORE_OK : STORE_ERROR;
 }
 
 enum store_status store_create_once(struct store *s, const char *key, const struct item *in,
                                     struct item *out)
 {
-    (void)s, (void)key, (void)in, (void)out;
-    return STORE_ERROR;
+    long long now = wall_ms();
+    pthread_mutex_lock(&s->lock);
+    enum store_status rc = begin(s);
+    if (rc == STORE_OK) {
+        /* the key and the item commit together, or neither does; an expired
+         * record of the key goes first */
+        rc = find_key(s, key, in, out, now);
+        if (rc == STORE_NOT_FOUND && (rc = create_locked(s, in, out)) == STORE_OK)
+            rc = remember_key(s, key, out, now);
+        rc = finish(s, rc);
+    }
+    if (rc != STORE_OK && rc != STORE_REPLAYED)
+        item_free(out);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
 }
