@@ -17,6 +17,7 @@ cd "$root"
 export NO_COLOR=1
 failed=0
 start=$(date +%s)
+jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)   # builds use every core
 checks_ok=0 checks_bad=0    # for the closing "N passed, N failed" line
 
 # left_running PATTERN -- 0 when no process matches within 3 s; else lists
@@ -52,7 +53,7 @@ for ch in "$@"; do
   echo "== $name"
 
   # The solution, with sanitizers and -Werror.
-  if ! make --no-print-directory -s -C "$ch" all IMPL=solution SAN=1 >/tmp/wb-build.$$ 2>&1; then
+  if ! make --no-print-directory -s -j"$jobs" -C "$ch" all IMPL=solution SAN=1 >/tmp/wb-build.$$ 2>&1; then
     cat /tmp/wb-build.$$; echo "FAIL $name: the solution does not build"; failed=1; continue
   fi
   sol_prog=$(make --no-print-directory -s -C "$ch" print-program IMPL=solution SAN=1 2>/dev/null)
@@ -110,7 +111,7 @@ for ch in "$@"; do
   # A stub build may have come from another STUB_DIR: make compares times,
   # not paths, so start it afresh.
   rm -rf "$root/.workbook/build/$name/stub-san"
-  if ! make --no-print-directory -s -C "$ch" all IMPL=stub STUB_DIR="$stub_dir" SAN=1 >/tmp/wb-build.$$ 2>&1; then
+  if ! make --no-print-directory -s -j"$jobs" -C "$ch" all IMPL=stub STUB_DIR="$stub_dir" SAN=1 >/tmp/wb-build.$$ 2>&1; then
     cat /tmp/wb-build.$$; echo "FAIL $name: the stubs do not compile without warnings"; failed=1; continue
   fi
   stub_prog=$(make --no-print-directory -s -C "$ch" print-program IMPL=stub STUB_DIR="$stub_dir" 2>/dev/null)
