@@ -128,6 +128,13 @@ all: $(PROGRAM_BIN) $(TESTS_BIN) $(if $(filter learner,$(IMPL)),$(CURDIR)/compil
 # The program never links Criterion: Criterion's workers set BXFI_MAP in
 # the environment, and a program linked with libcriterion that inherits it
 # aborts at start-up, printing nothing.
+# MAIN_FROM := 03-rest: the program's main.c is that earlier chapter's
+# (chapter 04 runs 03's restd with a store of its own).
+ifneq ($(MAIN_FROM),)
+$(BUILD)/main.o: $(LAYERS)/$(MAIN_FROM)/src/main.c | $(BUILD)/tests $(BUILD)/harness $(BUILD)/use
+	$(CC) $(CFLAGS_APP) -c $< -o $@
+endif
+
 $(PROGRAM_BIN): $(BUILD)/main.o $(APP_OBJS)
 	$(CC) $(LDFLAGS_ALL) $^ $(PKG_LIBS) $(LIBS) -o $@
 

@@ -1,8 +1,15 @@
-/* restd -- the chapter's REST API server: parses the command line and
- * wires the modules together (given).
+/* restd -- the REST API server: parses the command line and wires the
+ * modules together (given). Chapter 04 builds its restd from this file
+ * too, with its own store.c.
  *
- *   restd [--host ADDR] [--port N] [--max-clients N] [--timeout MS]
- *         [--max-body BYTES]
+ *   restd [--db FILE] [--host ADDR] [--port N] [--max-clients N]
+ *         [--timeout MS] [--max-body BYTES]
+ *
+ * --db FILE says where the store keeps the items: store_open()'s spec.
+ * This chapter's store keeps them in memory and ignores it; chapter 04's
+ * needs it. The store is opened -- chapter 04's database migrated --
+ * before the server listens: a store that cannot serve means a message
+ * and exit status 1, and never a "listening" line.
  *
  * Once it accepts clients it prints "listening on HOST:PORT" on stdout. */
 #include <errno.h>
@@ -17,8 +24,8 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: restd [--host ADDR] [--port N] [--max-clients N] [--timeout MS]\n"
-                    "             [--max-body BYTES]\n");
+    fprintf(stderr, "usage: restd [--db FILE] [--host ADDR] [--port N] [--max-clients N]\n"
+                    "             [--timeout MS] [--max-body BYTES]\n");
     return 2;
 }
 
@@ -42,7 +49,7 @@ static void say_listening(void *addr)
 
 int main(int argc, char **argv)
 {
-    const char *host = "127.0.0.1", *port = "0";
+    const char *host = "127.0.0.1", *port = "0", *db = NULL;
     long long max_clients = 64, timeout = 10000, max_body = 1024 * 1024;
 
     for (int i = 1; i < argc; i++) {
@@ -50,7 +57,9 @@ int main(int argc, char **argv)
         if (!v)
             return usage();
         i++;
-        if (strcmp(a, "--host") == 0)
+        if (strcmp(a, "--db") == 0)
+            db = v;
+        else if (strcmp(a, "--host") == 0)
             host = v;
         else if (strcmp(a, "--port") == 0)
             port = v;
@@ -64,8 +73,8 @@ int main(int argc, char **argv)
             return usage();
     }
 
-    char err[256] = "", addr[NET_ADDR_MAX];
-    struct api api = {.store = store_open(NULL, err, sizeof err)};
+    char err[512] = "", addr[NET_ADDR_MAX];
+    struct api api = {.store = store_open(db, err, sizeof err)};
     if (!api.store) {
         fprintf(stderr, "restd: cannot open the store: %s\n", err);
         return 1;

@@ -37,6 +37,10 @@ struct store {
 
 struct store *store_open(const char *spec, char *err, size_t errlen)
 {
+    if (!spec) {
+        snprintf(err, errlen, "no database: give its file with --db FILE");
+        return NULL;
+    }
     struct store *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "%s: out of memory", spec);
