@@ -299,8 +299,8 @@ static void cancel_jobs(struct loop *l)
     pthread_mutex_unlock(&l->pool.lock);
 }
 
-/* Starts n workers with every signal blocked, so that signals go to the
- * loop's thread. Returns 0, or -1 with errno set. */
+/* Starts n workers with every signal blocked but those of a crash, so
+ * that signals go to the loop's thread. Returns 0, or -1 with errno set. */
 static int pool_start(struct loop *l, int n, char *err, size_t errlen)
 {
     struct pool *p = &l->pool;
@@ -326,6 +326,11 @@ static int pool_start(struct loop *l, int n, char *err, size_t errlen)
     if (!(p->threads = calloc((size_t)n, sizeof *p->threads)))
         return -1;
     sigfillset(&all);
+    /* but not the signals of a crash: blocked, they kill the process
+     * before a sanitizer or a debugger can say where it crashed */
+    static const int crash[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
+    for (size_t i = 0; i < sizeof crash / sizeof crash[0]; i++)
+        sigdelset(&all, crash[i]);
     pthread_sigmask(SIG_BLOCK, &all, &old);
     for (; p->nthreads < n; p->nthreads++) {
         if ((rc = pthread_create(&p->threads[p->nthreads], NULL, worker_main, p)) != 0) {
