@@ -157,6 +157,14 @@ static int read_row(sqlite3_stmt *st, struct item *out)
  *    STORE_KEYS_MAX - 1, create the item, and INSERT the key with
  *    item_to_json() of it. The key and the item commit together. */
 
+/* TODO(stage 3): read every statement of store_create(), store_get(),
+ * store_replace(), store_delete(), store_list() and store_create_once()
+ * once more: no byte a client sent may be part of a statement's text.
+ * Values are ?N parameters and bound; store_list()'s ORDER BY column and
+ * direction come from fixed strings picked by enum; LIKE's wildcards in
+ * the client's filter are escaped in the bound pattern; sqlite3_exec()
+ * only ever runs constant text (BEGIN, COMMIT, ROLLBACK). */
+
 enum store_status store_create(struct store *s, const struct item *in, struct item *out)
 {
     /* TODO(stage 2): see the plan above. */
