@@ -121,8 +121,8 @@ static int item_respond(struct call *c, int status, const struct item *it)
  * helpers the handlers share here:
  *  - condition(c, name, version, weak): every field called name
  *    (header_values(): a list may come in several fields) through
- *    etag_match(); 1 when one matches, 0 when none does, and a 400
- *    problem when one is malformed.
+ *    etag_match(); 1 when one matches, 0 when none does, -1 when one is
+ *    malformed -- which the caller answers with a 400 problem.
  *  - check_if_match(c, current, &version): no If-Match field -> go on
  *    with version 0 (any); none matches the current version -> 412
  *    problem, nothing changes; else go on with version = current, which

@@ -120,8 +120,7 @@ static int item_respond(struct call *c, int status, const struct item *it)
 
 /* Every field called name (If-Match, If-None-Match) against version:
  * 1 when one matches, 0 when none does (or there is none), -1 when one is
- * malformed -- the answer, a 400 problem, is then made here --, and -2
- * when memory ran out making it. */
+ * malformed. */
 static int condition(struct call *c, const char *name, int64_t version, int weak)
 {
     struct http_slice v[8];
@@ -129,15 +128,19 @@ static int condition(struct call *c, const char *name, int64_t version, int weak
     int matched = 0;
     for (size_t i = 0; i < n; i++) {
         int m = etag_match(v[i], version, weak);
-        if (m < 0) {
-            char detail[128];
-            snprintf(detail, sizeof detail, "%s must be * or a list of entity tags such as \"3\"",
-                     name);
-            return problem(c, 400, detail) < 0 ? -2 : -1;
-        }
+        if (m < 0)
+            return -1;
         matched |= m;
     }
     return matched;
+}
+
+/* The answer to a malformed condition field: 400. */
+static int bad_condition(struct call *c, const char *name)
+{
+    char detail[128];
+    snprintf(detail, sizeof detail, "%s must be * or a list of entity tags such as \"3\"", name);
+    return problem(c, 400, detail);
 }
 
 /* If-Match against the item's current version: 1 to go on, with
@@ -156,7 +159,7 @@ static int check_if_match(struct call *c, int64_t current, int64_t *version)
         return problem(c, 412, detail) < 0 ? -1 : 0;
     }
     if (m < 0)
-        return m == -1 ? 0 : -1;
+        return bad_condition(c, "If-Match") < 0 ? -1 : 0;
     *version = current;
     return 1;
 }
@@ -300,11 +303,15 @@ static int get_item(struct call *c)
          * ETag and no body (RFC 9110 sections 13.1.2, 15.4.5) */
         char etag[32];
         int m = condition(c, "If-None-Match", it.version, 1);
-        if (m == 1 && etag_format(it.version, etag, sizeof etag) > 0) {
-            c->resp->status = 304;
-            rc = response_header(c->resp, "ETag", etag);
+        if (m < 0) {
+            rc = bad_condition(c, "If-None-Match");
+        } else if (m == 0) {
+            rc = item_respond(c, 200, &it);
         } else {
-            rc = m == 0 ? item_respond(c, 200, &it) : m == -1 ? 0 : -1;
+            c->resp->status = 304;
+            rc = etag_format(it.version, etag, sizeof etag) < 0
+                     ? -1
+                     : response_header(c->resp, "ETag", etag);
         }
     }
     item_free(&it);
