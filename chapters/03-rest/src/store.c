@@ -187,28 +187,20 @@ static int contains(const char *hay, const char *needle)
     return n == 0;
 }
 
-/* qsort() has no context argument: the query of the sort in progress.
- * Only the loop thread lists (store.h), so one is enough. */
-static const struct store_query *sorting;
-
-static int by_query(const void *a, const void *b)
-{
-    struct store_key ka = key_of(*(struct item *const *)a), kb = key_of(*(struct item *const *)b);
-    return compare(sorting, &ka, &kb);
-}
-
 enum store_status store_list(struct store *s, const struct store_query *q, struct item **items,
                              size_t *n, int *more)
 {
     *items = NULL;
     *n = 0;
     *more = 0;
-    /* The items that belong after q->after, sorted; then the first limit.
-     * An index on the sort key would find them without looking at every
+    /* One pass over every item, keeping the first limit + 1 that belong
+     * after q->after in q's order, sorted, in best[] (insertion: limit is
+     * at most 100); the one past limit only says that more follow. An
+     * index on the sort key would find them without looking at every
      * item: chapter 04 has SQLite do that. */
-    struct item **match = s->n ? malloc(s->n * sizeof *match) : NULL;
-    size_t m = 0;
-    if (s->n && !match)
+    size_t keep = q->limit + 1, m = 0;
+    const struct item **best = malloc(keep * sizeof *best);
+    if (!best)
         return STORE_ERROR;
     for (size_t i = 0; i < s->n; i++) {
         struct store_key k = key_of(&s->items[i]);
@@ -216,30 +208,38 @@ enum store_status store_list(struct store *s, const struct store_query *q, struc
             continue;
         if (q->after && compare(q, &k, q->after) <= 0)
             continue;
-        match[m++] = &s->items[i];
-    }
-    if (q->sort != STORE_SORT_ID || q->desc) {
-        sorting = q;
-        qsort(match, m, sizeof *match, by_query);
+        size_t at = m;
+        while (at > 0) {
+            struct store_key prev = key_of(best[at - 1]);
+            if (compare(q, &prev, &k) < 0)
+                break;
+            at--;
+        }
+        if (at == keep)
+            continue; /* after all the kept ones */
+        if (m < keep)
+            m++;
+        memmove(&best[at + 1], &best[at], (m - 1 - at) * sizeof *best);
+        best[at] = &s->items[i];
     }
     size_t count = m < q->limit ? m : q->limit;
     *more = m > count;
     if (count && !(*items = calloc(count, sizeof **items))) {
-        free(match);
+        free(best);
         return STORE_ERROR;
     }
     for (; *n < count; (*n)++) {
-        if (item_copy(&(*items)[*n], match[*n]) < 0) {
+        if (item_copy(&(*items)[*n], best[*n]) < 0) {
             for (size_t k = 0; k < *n; k++)
                 item_free(&(*items)[k]);
             free(*items);
             *items = NULL;
             *n = 0;
-            free(match);
+            free(best);
             return STORE_ERROR;
         }
     }
-    free(match);
+    free(best);
     return STORE_OK;
 }
 
