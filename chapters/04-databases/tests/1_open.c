@@ -12,66 +12,16 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "dbtest.h"
 #include "wbtest.h"
 
 WB_SUITE(open);
-
-/* A path in the test's own directory. */
-static const char *tmp_path(const char *name)
-{
-    char *p = wb_msgbuf(512);
-    snprintf(p, 512, "%s/%s", wb_tmpdir(), name);
-    return p;
-}
-
-/* The test's own connection to path: the oracle. */
-static sqlite3 *oracle(const char *path)
-{
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-        cr_fatal("the test cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "?");
-    sqlite3_busy_timeout(db, 2000);
-    return db;
-}
-
-/* The first column of the first row of sql on db, as text ("" for NULL
- * or no row), in a message slot. */
-static const char *value(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    char *out = wb_msgbuf(4096);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        cr_fatal("the test's query %s failed: %s", sql, sqlite3_errmsg(db));
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(out, 4096, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return out;
-}
-
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        char copy[512];
-        snprintf(copy, sizeof copy, "%s", msg ? msg : "?");
-        sqlite3_free(msg);
-        cr_fatal("the test's statement %s failed: %s", sql, copy);
-    }
-}
-
-/* Every CREATE statement of the schema, in order: to compare a file
- * before and after. */
-static const char *schema_of(sqlite3 *db)
-{
-    return value(db, "SELECT group_concat(sql, ';') FROM (SELECT sql FROM sqlite_schema "
-                     "WHERE sql IS NOT NULL ORDER BY name)");
-}
 
 /* ---- db_open() and db_migrate() ------------------------------------------ */
 
 Test(open, db_open_sets_up_the_connection)
 {
-    const char *path = tmp_path("items.db");
+    const char *path = db_tmp_path("items.db");
     char err[512] = "";
     sqlite3 *db = db_open(path, 1234, err, sizeof err);
     cr_assert(db != NULL, "db_open(\"%s\", 1234) returned NULL: %s", path, err);
@@ -84,16 +34,16 @@ Test(open, db_open_sets_up_the_connection)
         {"PRAGMA busy_timeout", "1234", "the busy_ms given: wait for a lock that long"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *got = value(db, cases[i].pragma);
+        const char *got = db_value(db, cases[i].pragma);
         cr_expect(strcmp(got, cases[i].want) == 0,
                   "after db_open(), %s on its connection says \"%s\"; expected \"%s\" -- %s",
                   cases[i].pragma, got, cases[i].want, cases[i].why);
     }
     sqlite3_close(db);
-    sqlite3 *check = oracle(path);
-    cr_expect(strcmp(value(check, "PRAGMA journal_mode"), "wal") == 0,
+    sqlite3 *check = db_oracle(path);
+    cr_expect(strcmp(db_value(check, "PRAGMA journal_mode"), "wal") == 0,
               "another connection to %s finds the journal mode \"%s\"; expected \"wal\": WAL is "
-              "remembered by the file", path, value(check, "PRAGMA journal_mode"));
+              "remembered by the file", path, db_value(check, "PRAGMA journal_mode"));
     sqlite3_close(check);
 }
 
@@ -110,7 +60,7 @@ Test(open, db_open_names_the_file_and_the_reason)
          "not a database"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *path = tmp_path(cases[i].name);
+        const char *path = db_tmp_path(cases[i].name);
         if (cases[i].content) {
             FILE *f = fopen(path, "w");
             cr_assert(f != NULL, "the test cannot write %s", path);
@@ -130,7 +80,7 @@ Test(open, db_open_names_the_file_and_the_reason)
 
 Test(open, db_migrate_makes_the_schema_once)
 {
-    const char *path = tmp_path("items.db");
+    const char *path = db_tmp_path("items.db");
     char err[512] = "";
     sqlite3 *db = db_open(path, 1000, err, sizeof err);
     cr_assert(db != NULL, "db_open() failed: %s", err);
@@ -138,25 +88,25 @@ Test(open, db_migrate_makes_the_schema_once)
     cr_assert(rc == 0, "db_migrate() on a new file returned %d: %s", rc, err);
     char want[16];
     snprintf(want, sizeof want, "%d", DB_VERSION);
-    cr_expect(strcmp(value(db, "PRAGMA user_version"), want) == 0,
+    cr_expect(strcmp(db_value(db, "PRAGMA user_version"), want) == 0,
               "after db_migrate(), PRAGMA user_version is %s; expected DB_VERSION (%d)",
-              value(db, "PRAGMA user_version"), DB_VERSION);
-    const char *items = value(db, "SELECT sql FROM sqlite_schema WHERE name = 'items'");
+              db_value(db, "PRAGMA user_version"), DB_VERSION);
+    const char *items = db_value(db, "SELECT sql FROM sqlite_schema WHERE name = 'items'");
     cr_expect(strstr(items, "STRICT") && strstr(items, "AUTOINCREMENT"),
               "the items table is \"%s\"; expected a STRICT table (types enforced) whose id is "
               "INTEGER PRIMARY KEY AUTOINCREMENT (ids never reused)", items);
-    cr_expect(strcmp(value(db, "PRAGMA integrity_check"), "ok") == 0,
+    cr_expect(strcmp(db_value(db, "PRAGMA integrity_check"), "ok") == 0,
               "PRAGMA integrity_check after the migration: %s",
-              value(db, "PRAGMA integrity_check"));
-    const char *before = schema_of(db);
+              db_value(db, "PRAGMA integrity_check"));
+    const char *before = db_fingerprint(db);
     char copy[4096];
     snprintf(copy, sizeof copy, "%s", before);
-    exec(db, "INSERT INTO items (name, created_at, updated_at) VALUES ('pear', 'x', 'x')");
+    db_exec(db, "INSERT INTO items (name, created_at, updated_at) VALUES ('pear', 'x', 'x')");
     rc = db_migrate(db, err, sizeof err);
     cr_expect(rc == 0, "db_migrate() on a file at DB_VERSION returned %d: %s; expected 0 and "
               "nothing done", rc, err);
-    cr_expect(strcmp(schema_of(db), copy) == 0 &&
-                  strcmp(value(db, "SELECT count(*) FROM items"), "1") == 0,
+    cr_expect(strcmp(db_fingerprint(db), copy) == 0 &&
+                  strcmp(db_value(db, "SELECT count(*) FROM items"), "1") == 0,
               "a second db_migrate() changed the file: the schema or the row it held");
     cr_expect(sqlite3_get_autocommit(db) != 0,
               "db_migrate() left the connection inside a transaction: end it with COMMIT (or "
@@ -166,10 +116,10 @@ Test(open, db_migrate_makes_the_schema_once)
 
 Test(open, db_migrate_refuses_a_file_from_a_newer_server)
 {
-    const char *path = tmp_path("items.db");
+    const char *path = db_tmp_path("items.db");
     sqlite3 *t = NULL;
     cr_assert(sqlite3_open(path, &t) == SQLITE_OK, "the test cannot create %s", path);
-    exec(t, "CREATE TABLE future (x); PRAGMA user_version = 99");
+    db_exec(t, "CREATE TABLE future (x); PRAGMA user_version = 99");
     sqlite3_close(t);
     char err[512] = "";
     sqlite3 *db = db_open(path, 1000, err, sizeof err);
@@ -179,8 +129,8 @@ Test(open, db_migrate_refuses_a_file_from_a_newer_server)
               "db_migrate() of a file at user_version 99 returned %d with err \"%s\"; expected "
               "-1 and a message with the file's version (99): a newer server wrote it, and "
               "this one does not know its schema", rc, err);
-    cr_expect(strcmp(value(db, "PRAGMA user_version"), "99") == 0 &&
-                  strcmp(value(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'items'"),
+    cr_expect(strcmp(db_value(db, "PRAGMA user_version"), "99") == 0 &&
+                  strcmp(db_value(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'items'"),
                          "0") == 0,
               "db_migrate() of a file at version 99 changed it: it must stay as it was");
     cr_expect(sqlite3_get_autocommit(db) != 0,
@@ -192,10 +142,10 @@ Test(open, a_failed_migration_leaves_the_file_as_it_was)
 {
     /* A view called idempotency_keys makes the step fail halfway: after
      * CREATE TABLE items, at CREATE TABLE idempotency_keys. */
-    const char *path = tmp_path("items.db");
+    const char *path = db_tmp_path("items.db");
     sqlite3 *t = NULL;
     cr_assert(sqlite3_open(path, &t) == SQLITE_OK, "the test cannot create %s", path);
-    exec(t, "CREATE VIEW idempotency_keys AS SELECT 1 AS key");
+    db_exec(t, "CREATE VIEW idempotency_keys AS SELECT 1 AS key");
     sqlite3_close(t);
     char err[512] = "";
     sqlite3 *db = db_open(path, 1000, err, sizeof err);
@@ -204,14 +154,14 @@ Test(open, a_failed_migration_leaves_the_file_as_it_was)
     cr_expect(rc == -1 && *err, "db_migrate() on a file with a view named idempotency_keys "
               "returned %d (err \"%s\"); expected -1 and why: the step cannot create that table",
               rc, err);
-    cr_expect(strcmp(value(db, "PRAGMA user_version"), "0") == 0 &&
-                  strcmp(value(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'items'"),
+    cr_expect(strcmp(db_value(db, "PRAGMA user_version"), "0") == 0 &&
+                  strcmp(db_value(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'items'"),
                          "0") == 0,
               "after the failed migration the file has user_version %s and %s table items; "
               "expected 0 and none: the whole migration is one transaction -- BEGIN, every "
               "step, user_version, COMMIT -- and a failure is a ROLLBACK of all of it",
-              value(db, "PRAGMA user_version"),
-              value(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'items'"));
+              db_value(db, "PRAGMA user_version"),
+              db_value(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'items'"));
     cr_expect(sqlite3_get_autocommit(db) != 0,
               "db_migrate() left the connection inside a transaction after a failure: ROLLBACK");
     sqlite3_close(db);
@@ -221,23 +171,23 @@ Test(open, a_failed_migration_leaves_the_file_as_it_was)
 
 Test(open, restd_creates_and_migrates_its_file_before_it_listens)
 {
-    const char *path = tmp_path("items.db");
+    const char *path = db_tmp_path("items.db");
     struct wb_proc *p = wb_start("--db", path, NULL);
-    sqlite3 *db = oracle(path);
+    sqlite3 *db = db_oracle(path);
     char want[16];
     snprintf(want, sizeof want, "%d", DB_VERSION);
-    cr_expect(strcmp(value(db, "PRAGMA user_version"), want) == 0 &&
-                  strcmp(value(db, "PRAGMA journal_mode"), "wal") == 0 &&
-                  strcmp(value(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'items'"),
+    cr_expect(strcmp(db_value(db, "PRAGMA user_version"), want) == 0 &&
+                  strcmp(db_value(db, "PRAGMA journal_mode"), "wal") == 0 &&
+                  strcmp(db_value(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'items'"),
                          "1") == 0,
               "restd --db %s printed its listening line; the file then has user_version %s "
               "(expected %s), journal mode %s (expected wal) and %s table items (expected "
-              "1)\n%s", path, value(db, "PRAGMA user_version"), want,
-              value(db, "PRAGMA journal_mode"),
-              value(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'items'"),
+              "1)\n%s", path, db_value(db, "PRAGMA user_version"), want,
+              db_value(db, "PRAGMA journal_mode"),
+              db_value(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'items'"),
               wb_describe(p));
-    exec(db, "INSERT INTO items (name, created_at, updated_at) VALUES ('kept', 'x', 'x')");
-    const char *schema = schema_of(db);
+    db_exec(db, "INSERT INTO items (name, created_at, updated_at) VALUES ('kept', 'x', 'x')");
+    const char *schema = db_fingerprint(db);
     char before[4096];
     snprintf(before, sizeof before, "%s", schema);
     sqlite3_close(db);
@@ -246,9 +196,9 @@ Test(open, restd_creates_and_migrates_its_file_before_it_listens)
     cr_expect(clean, "restd --db did not exit 0 on SIGTERM: %s", wb_describe(p));
 
     p = wb_start("--db", path, NULL);
-    db = oracle(path);
-    cr_expect(strcmp(schema_of(db), before) == 0 &&
-                  strcmp(value(db, "SELECT name FROM items"), "kept") == 0,
+    db = db_oracle(path);
+    cr_expect(strcmp(db_fingerprint(db), before) == 0 &&
+                  strcmp(db_value(db, "SELECT name FROM items"), "kept") == 0,
               "a second start on the same file must change nothing: the schema and the rows "
               "stay (the migration has nothing to do at DB_VERSION)\n%s", wb_describe(p));
     sqlite3_close(db);
@@ -267,10 +217,10 @@ Test(open, restd_refuses_a_file_it_cannot_use_with_a_message_and_no_listening)
         {"newer.db", 0, 1, "a database from a newer server (user_version 99)"},
     };
     /* First a file it can use: refusing everything is no answer. */
-    struct wb_proc *good = wb_start("--db", tmp_path("good.db"), NULL);
+    struct wb_proc *good = wb_start("--db", db_tmp_path("good.db"), NULL);
     wb_stop(good, 2000);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *path = tmp_path(cases[i].name);
+        const char *path = db_tmp_path(cases[i].name);
         if (cases[i].junk) {
             FILE *f = fopen(path, "w");
             cr_assert(f != NULL, "the test cannot write %s", path);
@@ -281,7 +231,7 @@ Test(open, restd_refuses_a_file_it_cannot_use_with_a_message_and_no_listening)
         if (cases[i].newer) {
             sqlite3 *t = NULL;
             cr_assert(sqlite3_open(path, &t) == SQLITE_OK, "the test cannot create %s", path);
-            exec(t, "PRAGMA user_version = 99");
+            db_exec(t, "PRAGMA user_version = 99");
             sqlite3_close(t);
         }
         char why[512];

@@ -11,18 +11,12 @@
 #include <sqlite3.h>
 #include <sys/wait.h>
 
+#include "dbtest.h"
 #include "restc.h"
 
 WB_SUITE(persist);
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-static const char *db_path(void)
-{
-    char *p = wb_msgbuf(512);
-    snprintf(p, 512, "%s/items.db", wb_tmpdir());
-    return p;
-}
 
 /* GET target on fd: the body and the ETag, as one string
  * "ETag <etag>\n<body>", malloc'd. */
@@ -41,7 +35,7 @@ static char *snapshot(struct wb_proc *p, int fd, const char *target)
 
 Test(persist, items_and_etags_survive_a_restart)
 {
-    const char *path = db_path();
+    const char *path = db_tmp_path("items.db");
     struct wb_proc *p = wb_start("--db", path, NULL);
     int fd = wb_connect(p);
     static const char *const bodies[] = {
@@ -82,7 +76,7 @@ Test(persist, items_and_etags_survive_a_restart)
 
 Test(persist, an_id_is_never_given_twice_not_even_after_a_restart)
 {
-    const char *path = db_path();
+    const char *path = db_tmp_path("items.db");
     struct wb_proc *p = wb_start("--db", path, NULL);
     int fd = wb_connect(p);
     rc_create(p, fd, "{\"name\":\"a\"}", NULL, 0);
@@ -103,24 +97,14 @@ Test(persist, an_id_is_never_given_twice_not_even_after_a_restart)
               newest, next, newest);
 }
 
-/* The test's own connection to the file, opened after the server started. */
-static sqlite3 *oracle(const char *path)
-{
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-        cr_fatal("the test cannot open %s", path);
-    sqlite3_busy_timeout(db, 5000);
-    return db;
-}
-
 Test(persist, a_walk_through_the_pages_equals_the_databases_own_order)
 {
-    const char *path = db_path();
+    const char *path = db_tmp_path("items.db");
     struct wb_proc *p = wb_start("--db", path, NULL);
     int fd = wb_connect(p);
     /* 150 rows written by the test itself: names from a few letters, so
      * that ties are many, in two cases and with a 2-byte character */
-    sqlite3 *db = oracle(path);
+    sqlite3 *db = db_oracle(path);
     sqlite3_stmt *st = NULL;
     cr_assert(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
                   sqlite3_prepare_v2(db,

@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include "dbtest.h"
 #include "restc.h"
 
 WB_SUITE(injection);
@@ -40,48 +41,6 @@ static const char *const hostile[] = {
     "1; SELECT load_extension('evil')",
 };
 
-static const char *db_path(void)
-{
-    char *p = wb_msgbuf(512);
-    snprintf(p, 512, "%s/items.db", wb_tmpdir());
-    return p;
-}
-
-static sqlite3 *oracle(void)
-{
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(db_path(), &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-        cr_fatal("the test cannot open %s", db_path());
-    sqlite3_busy_timeout(db, 5000);
-    return db;
-}
-
-/* The first column of the first row of sql, as text, in a message slot. */
-static const char *value(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    char *out = wb_msgbuf(8192);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        cr_fatal("the test's query %s failed: %s", sql, sqlite3_errmsg(db));
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(out, 8192, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return out;
-}
-
-/* What must not change: the schema, the schema version. */
-static char *fingerprint(sqlite3 *db)
-{
-    const char *schema = value(db, "SELECT group_concat(sql, ';') FROM (SELECT sql FROM "
-                                   "sqlite_schema WHERE sql IS NOT NULL ORDER BY name)");
-    const char *version = value(db, "PRAGMA user_version");
-    size_t n = strlen(schema) + strlen(version) + 32;
-    char *s = malloc(n);
-    cr_assert(s != NULL, "out of memory");
-    snprintf(s, n, "user_version %s\n%s", version, schema);
-    return s;
-}
-
 /* json: {"name": <name as a JSON string>, "tags": [<its first 50 bytes>]}
  * (the names are ASCII: 50 bytes are 50 characters, a tag's most). */
 static char *item_json(const char *name)
@@ -98,10 +57,10 @@ static char *item_json(const char *name)
 
 Test(injection, names_that_are_sql_are_stored_as_text_and_change_nothing)
 {
-    struct wb_proc *p = wb_start("--db", db_path(), NULL);
+    struct wb_proc *p = wb_start("--db", db_tmp_path("items.db"), NULL);
     int fd = wb_connect(p);
-    sqlite3 *db = oracle();
-    char *before = fingerprint(db);
+    sqlite3 *db = db_oracle(db_tmp_path("items.db"));
+    char *before = db_fingerprint(db);
     for (size_t i = 0; i < COUNT(hostile); i++) {
         char *json = item_json(hostile[i]), loc[64];
         long long id = rc_create(p, fd, json, loc, sizeof loc);
@@ -118,7 +77,7 @@ Test(injection, names_that_are_sql_are_stored_as_text_and_change_nothing)
         /* at rest too: the database holds exactly those bytes */
         char sql[96];
         snprintf(sql, sizeof sql, "SELECT name FROM items WHERE id = %lld", id);
-        const char *stored = value(db, sql);
+        const char *stored = db_value(db, sql);
         cr_expect(strcmp(stored, hostile[i]) == 0,
                   "the row of item %lld holds the name %s; expected %s byte for byte", id,
                   wb_esc(stored, strlen(stored), 80), wb_esc(hostile[i], strlen(hostile[i]), 80));
@@ -127,7 +86,7 @@ Test(injection, names_that_are_sql_are_stored_as_text_and_change_nothing)
         ht_free(r);
         cJSON_free(json);
     }
-    char *after = fingerprint(db);
+    char *after = db_fingerprint(db);
     char count[32];
     snprintf(count, sizeof count, "%zu", COUNT(hostile));
     cr_expect(strcmp(before, after) == 0,
@@ -135,9 +94,9 @@ Test(injection, names_that_are_sql_are_stored_as_text_and_change_nothing)
               "Some text reached the database as SQL: bind every value "
               "(sqlite3_bind_text()), never paste it into the statement", COUNT(hostile),
               wb_diff(before, strlen(before), after, strlen(after), 400));
-    cr_expect(strcmp(value(db, "SELECT count(*) FROM items"), count) == 0,
+    cr_expect(strcmp(db_value(db, "SELECT count(*) FROM items"), count) == 0,
               "the database holds %s items; expected the %s created: none deleted, none added",
-              value(db, "SELECT count(*) FROM items"), count);
+              db_value(db, "SELECT count(*) FROM items"), count);
     char pwned[600];
     snprintf(pwned, sizeof pwned, "%s/pwned.db", wb_tmpdir());
     cr_expect(access(pwned, F_OK) != 0 && access("pwned.db", F_OK) != 0,
@@ -149,13 +108,13 @@ Test(injection, names_that_are_sql_are_stored_as_text_and_change_nothing)
 
 Test(injection, changes_and_filters_with_sql_in_them_stay_text)
 {
-    struct wb_proc *p = wb_start("--db", db_path(), NULL);
+    struct wb_proc *p = wb_start("--db", db_tmp_path("items.db"), NULL);
     int fd = wb_connect(p);
-    sqlite3 *db = oracle();
+    sqlite3 *db = db_oracle(db_tmp_path("items.db"));
     char loc[64];
     rc_create(p, fd, "{\"name\":\"plain\"}", loc, sizeof loc);
     rc_create(p, fd, "{\"name\":\"other\"}", NULL, 0);
-    char *before = fingerprint(db);
+    char *before = db_fingerprint(db);
 
     /* PUT and PATCH carry SQL in every member a client sends */
     const char *put = "{\"name\":\"x', qty = 99 --\",\"tags\":[\"'); DROP TABLE items; --\"]}";
@@ -190,15 +149,15 @@ Test(injection, changes_and_filters_with_sql_in_them_stay_text)
         cJSON_Delete(page);
         ht_free(r);
     }
-    char *after = fingerprint(db);
+    char *after = db_fingerprint(db);
     cr_expect(strcmp(before, after) == 0 &&
-                  strcmp(value(db, "SELECT count(*) FROM items"), "2") == 0 &&
-                  strcmp(value(db, "SELECT group_concat(qty) FROM items"), "0,0") == 0,
+                  strcmp(db_value(db, "SELECT count(*) FROM items"), "2") == 0 &&
+                  strcmp(db_value(db, "SELECT group_concat(qty) FROM items"), "0,0") == 0,
               "after changes and filters carrying SQL, the database is not what the API said: "
               "schema\n%s\nitems %s, qty %s (expected 2 items, qty 0,0)",
               wb_diff(before, strlen(before), after, strlen(after), 300),
-              value(db, "SELECT count(*) FROM items"),
-              value(db, "SELECT group_concat(qty) FROM items"));
+              db_value(db, "SELECT count(*) FROM items"),
+              db_value(db, "SELECT group_concat(qty) FROM items"));
     free(before);
     free(after);
     sqlite3_close(db);
