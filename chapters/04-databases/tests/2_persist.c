@@ -162,8 +162,11 @@ Test(persist, a_walk_through_the_pages_equals_the_databases_own_order)
             cJSON *page = jt_body(p, r, "a page");
             const cJSON *it, *nx = cJSON_GetObjectItemCaseSensitive(page, "next");
             cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(page, "items"))
+            {
+                const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
                 snprintf(got + strlen(got), sizeof got - strlen(got), " %lld",
-                         (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "id")));
+                         (long long)cJSON_GetNumberValue(id));
+            }
             snprintf(next, sizeof next, "%s", cJSON_IsString(nx) ? nx->valuestring : "");
             cJSON_Delete(page);
             ht_free(r);
