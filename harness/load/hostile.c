@@ -7,9 +7,10 @@
  *
  * STR may hold C escapes (\r \n \\ \xHH). --hog is what a client that never
  * reads sends, again and again (default: the request); it should ask for
- * much more than it sends. "{ROOT}" in ARGS becomes a fresh temporary
- * folder holding hello.txt ("hello\n") and big.bin (1 MiB) when --root is
- * given.
+ * much more than it sends. With --root, "{ROOT}" at the start of an
+ * argument in ARGS becomes a fresh temporary folder holding hello.txt
+ * ("hello\n") and big.bin (1 MiB) -- "{ROOT}/items.db" a file the program
+ * may create there. The folder and all it holds are removed at the end.
  *
  * The phases, one after the other, while the earlier troublemakers stay
  * connected: many connections at once; requests sent one byte per write;
@@ -23,6 +24,7 @@
  * failed, 2 on a usage or setup error. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -45,15 +47,22 @@
 #define MANY 500          /* connections at once */
 #define BYTEWISE 50       /* clients sending one byte per write */
 #define HOGS 20           /* clients that never read */
+#define HOG_RCVBUF 4096   /* their receive buffer: answers back up at once
+                             (not after megabytes of kernel buffers) */
 #define STALLED 100       /* clients holding half a request */
 #define STARVED 60        /* clients waiting while fds are exhausted */
 #define FAIR_MS 1000      /* how long an ordinary client may wait */
 #define SPIN_MS 150       /* CPU a waiting program may use in a second */
+#define SETTLE_MS 20000   /* time to answer what never-readers pipelined */
 
 static const char *req, *expect, *hog;
 static size_t reqlen, explen, hoglen;
 static pid_t pid = -1;
 static int port, failures;
+static char dir[] = "/tmp/hostile-XXXXXX"; /* --root: the program's folder */
+static int made_dir;
+
+static void remove_dir(void);
 
 static void check(int ok, const char *fmt, ...)
 {
@@ -76,8 +85,11 @@ static void die(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\n");
     va_end(ap);
-    if (pid > 0)
+    if (pid > 0) {
         kill(-pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    remove_dir();
     exit(2);
 }
 
@@ -115,7 +127,9 @@ static long long cpu_ms(void)
 /* ---- clients ------------------------------------------------------------------ */
 
 /* A non-blocking connection to the program (connect completes later). */
-static int connect_nb(void)
+/* A connection to the program, not yet established. rcvbuf > 0 sets the
+ * socket's receive buffer first (a small window). */
+static int connect_with(int rcvbuf)
 {
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -124,9 +138,16 @@ static int connect_nb(void)
         die("socket: %s", strerror(errno));
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (rcvbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0 && errno != EINPROGRESS)
         die("connect: %s", strerror(errno));
     return fd;
+}
+
+static int connect_nb(void)
+{
+    return connect_with(0);
 }
 
 static int wait_for(int fd, short ev, long long deadline)
@@ -206,6 +227,25 @@ static void check_ordinary(const char *while_what)
           while_what, used, SPIN_MS);
 }
 
+/* Waits until the program is quiet: a window of 200 ms using at most a
+ * fifth of SPIN_MS. The clients that never read have pipelined thousands
+ * of requests, and the program answers them until the socket buffers
+ * between it and them are full (its own send buffer grows to megabytes):
+ * real work, which is not the spinning a second of waiting measures. */
+static void settle(const char *while_what)
+{
+    long long t0 = measure_now_ms(), used;
+    do {
+        long long c0 = cpu_ms();
+        usleep(200 * 1000);
+        used = cpu_ms() - c0;
+    } while (used > SPIN_MS / 5 && measure_now_ms() - t0 < SETTLE_MS);
+    long long took = measure_now_ms() - t0;
+    check(used <= SPIN_MS / 5, "%s: the program answered what they had sent, until their "
+          "answers filled the socket buffers, and went quiet after %lld ms (max %d)",
+          while_what, took, SETTLE_MS);
+}
+
 /* ---- phases ---------------------------------------------------------------------- */
 
 /* n clients send the request by pieces of `piece` bytes, taking turns,
@@ -244,7 +284,7 @@ static void start_hogs(int *fds)
     for (size_t j = 0; j < k; j++)
         memcpy(many + j * hoglen, hog, hoglen);
     for (int i = 0; i < HOGS; i++) {
-        fds[i] = connect_nb();
+        fds[i] = connect_with(HOG_RCVBUF);
         wait_for(fds[i], POLLOUT, measure_now_ms() + 2000);
         long long until = measure_now_ms() + 3000;
         while (measure_now_ms() < until) {
@@ -296,6 +336,26 @@ static void exhaust_fds(void)
         usleep(50 * 1000);
     check(t >= 0, "file descriptors back: an ordinary client was answered %lld ms after the "
           "waiting ones left", measure_now_ms() - t0);
+}
+
+/* Removes dir and the files in it (the program's database and its -wal,
+ * -shm, too). */
+static void remove_dir(void)
+{
+    if (!made_dir)
+        return;
+    made_dir = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char path[512];
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
+            unlink(path);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
 }
 
 /* ---- the program --------------------------------------------------------------- */
@@ -387,10 +447,11 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
 
-    char dir[] = "/tmp/hostile-XXXXXX", file[64], big[64];
+    char file[64], big[64];
     if (root) {
         if (!mkdtemp(dir))
             die("mkdtemp: %s", strerror(errno));
+        made_dir = 1;
         snprintf(file, sizeof file, "%s/hello.txt", dir);
         snprintf(big, sizeof big, "%s/big.bin", dir);
         FILE *f = fopen(file, "w"), *b = fopen(big, "w");
@@ -404,8 +465,13 @@ int main(int argc, char **argv)
     }
     char **pargv = calloc((size_t)(argc - i + 1), sizeof *pargv);
     int n = 0;
-    for (int k = i + 1; k < argc; k++)
-        pargv[n++] = strcmp(argv[k], "{ROOT}") == 0 ? dir : argv[k];
+    for (int k = i + 1; k < argc; k++) {
+        pargv[n] = argv[k];
+        if (root && strncmp(argv[k], "{ROOT}", 6) == 0 &&
+            asprintf(&pargv[n], "%s%s", dir, argv[k] + 6) < 0)
+            die("out of memory");
+        n++;
+    }
     start(pargv);
 
     printf("hostile load on %s (port %d):\n", pargv[0], port);
@@ -418,6 +484,7 @@ int main(int argc, char **argv)
           "in %lld ms", BYTEWISE, got, took);
     int hogs[HOGS], stalled[STALLED];
     start_hogs(hogs);
+    settle("20 clients that sent until the program stopped reading, and never read");
     check_ordinary("20 clients that sent until the program stopped reading, and never read");
     start_stalled(stalled);
     check_ordinary("and 100 clients holding half a request");
@@ -467,11 +534,7 @@ int main(int argc, char **argv)
     }
     for (int k = 0; k < MANY / 5; k++)
         close(flying[k]);
-    if (root) {
-        unlink(file);
-        unlink(big);
-        rmdir(dir);
-    }
+    remove_dir();
     printf("hostile load: %s\n", failures ? "FAILED" : "every check held");
     return failures ? 1 : 0;
 }
