@@ -7,6 +7,8 @@
 #   PKGS    :=                      # pkg-config names the program links (libcjson ...)
 #   USES    :=                      # earlier layers: 01-sockets/net 01-sockets/loop
 #   LIBS    :=                      # other libraries the program links (-lm)
+#   EXTRA_CFLAGS :=                 # for every source of the program, the
+#                                   # earlier layers' too (-DITEM_SKU=1)
 #   include ../../harness/chapter.mk
 #
 # Variables a learner (or the top-level Makefile) may set:
@@ -94,7 +96,7 @@ WARN    := -Wall -Wextra -pedantic $(if $(filter 1,$(WERROR)),-Werror)
 # WB_COLOR when they end on a terminal.
 DIAG    := $(if $(WB_COLOR),-fdiagnostics-color=always)
 INCS    := $(foreach d,$(SRCDIRS) $(USE_DIRS),-I$(d))
-CFLAGS_APP  := -std=c11 -D_XOPEN_SOURCE=700 -pthread $(WARN) $(DIAG) $(OPTFLAGS) \
+CFLAGS_APP  := -std=c11 -D_XOPEN_SOURCE=700 -pthread $(EXTRA_CFLAGS) $(WARN) $(DIAG) $(OPTFLAGS) \
                $(INCS) $(PKG_CFLAGS) -MMD -MP
 CFLAGS_TEST := $(EXTRA_TEST_CFLAGS) $(DIAG) -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation $(OPTFLAGS) $(INCS) \
                -I$(ROOT)/harness/lib $(PKG_CFLAGS) $(TEST_CFLAGS) -MMD -MP

@@ -17,6 +17,7 @@ void item_free(struct item *it)
     for (size_t i = 0; i < it->ntags; i++)
         free(it->tags[i]);
     free(it->tags);
+    free(it->sku);
     memset(it, 0, sizeof *it);
 }
 
@@ -26,7 +27,9 @@ int item_copy(struct item *dst, const struct item *src)
     dst->name = NULL;
     dst->tags = NULL;
     dst->ntags = 0;
-    if (src->name && !(dst->name = strdup(src->name)))
+    dst->sku = NULL;
+    if ((src->name && !(dst->name = strdup(src->name))) ||
+        (src->sku && !(dst->sku = strdup(src->sku))))
         goto fail;
     if (src->ntags) {
         if (!(dst->tags = calloc(src->ntags, sizeof *dst->tags)))
@@ -44,7 +47,7 @@ fail:
 int item_same_fields(const struct item *a, const struct item *b)
 {
     if (strcmp(a->name, b->name) != 0 || a->qty != b->qty || a->price != b->price ||
-        a->ntags != b->ntags)
+        a->ntags != b->ntags || (a->sku ? !b->sku || strcmp(a->sku, b->sku) != 0 : !!b->sku))
         return 0;
     for (size_t i = 0; i < a->ntags; i++)
         if (strcmp(a->tags[i], b->tags[i]) != 0)

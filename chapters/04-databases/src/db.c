@@ -1,8 +1,9 @@
-/* db -- opening the database and migrating its schema (stage 1). See
- * db.h for the contract: it is the spec the tests check.
+/* db -- opening the database and migrating its schema (stage 1), and the
+ * schema's second version (stage 4). See db.h for the contract: it is the
+ * spec the tests check.
  *
- * Given: the schema, as migration steps, and two small helpers. Yours:
- * db_open() and db_migrate(). The SQLite calls you need are few:
+ * Given: the schema's first version, as a migration step, and two small
+ * helpers. Yours: db_open() and db_migrate(), then step 2. The SQLite calls you need are few:
  * sqlite3_open_v2(), sqlite3_exec() for statements without results,
  * sqlite3_prepare_v2() + sqlite3_step() + sqlite3_column_text() +
  * sqlite3_finalize() for one with (one_value() below does that),
@@ -34,11 +35,31 @@ static const char *const migrations[] = {
     "  item TEXT NOT NULL,\n"                     /* the item as first created, JSON */
     "  created_ms INTEGER NOT NULL\n"
     ") STRICT;\n",
+
+    /* TODO(stage 4): step 2, appended here -- never an edit of step 1:
+     * files out there are at version 1 already. In one string:
+     *  - CREATE TABLE item_tags: item_id (INTEGER NOT NULL, REFERENCES
+     *    items (id) ON DELETE CASCADE), position (INTEGER NOT NULL, 0 to
+     *    99), tag (TEXT NOT NULL, 1 to 50 characters), PRIMARY KEY
+     *    (item_id, position); STRICT, WITHOUT ROWID;
+     *  - INSERT INTO item_tags ... SELECT items.id, t.key, CASE WHEN
+     *    t.type = 'text' THEN t.value END FROM items, json_each(items.tags)
+     *    AS t -- a tag that is not a string gives NULL, NOT NULL refuses
+     *    it, and the whole migration rolls back;
+     *  - ALTER TABLE items DROP COLUMN tags;
+     *  - ALTER TABLE items ADD COLUMN sku TEXT CHECK (sku IS NULL OR
+     *    length(sku) BETWEEN 1 AND 32);
+     *  - CREATE UNIQUE INDEX items_sku ON items (sku).
+     * https://sqlite.org/foreignkeys.html, https://sqlite.org/json1.html
+     * (json_each), https://sqlite.org/lang_altertable.html */
 };
 
 #define NSTEPS (int)(sizeof migrations / sizeof migrations[0])
 
-_Static_assert(NSTEPS == DB_VERSION, "one migration step per version");
+int db_version(void)
+{
+    return NSTEPS;
+}
 
 /* "path: what SQLite says" into err. */
 static void say(char *err, size_t errlen, const char *path, sqlite3 *db, int rc)
@@ -84,14 +105,14 @@ int db_migrate(sqlite3 *db, char *err, size_t errlen)
     /* TODO(stage 1): one transaction around everything --
      *  1. BEGIN IMMEDIATE (the write lock at once: two servers starting on
      *     one file must not both migrate it);
-     *  2. PRAGMA user_version (one_value()): above DB_VERSION -> refuse, a
+     *  2. PRAGMA user_version (one_value()): above NSTEPS -> refuse, a
      *     newer server wrote the file; say both numbers in err;
-     *  3. run migrations[v] for each v from user_version to DB_VERSION - 1
+     *  3. run migrations[v] for each v from user_version to NSTEPS - 1
      *     (sqlite3_exec() runs a text of several statements);
-     *  4. PRAGMA user_version = DB_VERSION, then COMMIT.
+     *  4. PRAGMA user_version = NSTEPS, then COMMIT.
      * On any failure: err says which step and sqlite3_errmsg(), ROLLBACK,
      * and -1 -- the file is then exactly as it was. A file already at
-     * DB_VERSION: nothing to run, COMMIT, 0. */
+     * NSTEPS: nothing to run, COMMIT, 0. */
     (void)db;
     (void)one_value;
     (void)migrations;

@@ -5,7 +5,7 @@
  * journal_mode=WAL is remembered by the file), so every connection the
  * server opens goes through db_open(). The schema's version is the
  * file's PRAGMA user_version, an integer SQLite keeps in the file's
- * header and never uses itself: 0 for a new file, DB_VERSION once
+ * header and never uses itself: 0 for a new file, db_version() once
  * db_migrate() has run. */
 #ifndef DB_H
 #define DB_H
@@ -14,8 +14,9 @@
 
 #include <sqlite3.h>
 
-/* The schema version this code reads and writes. */
-#define DB_VERSION 1
+/* The schema version this code reads and writes: the number of its
+ * migration steps (db.c), 1 for the schema of stage 1, 2 after stage 4's. */
+int db_version(void);
 
 /* How long a statement waits for another connection's lock before it
  * gives up with SQLITE_BUSY ("database is locked"), in ms. */
@@ -33,10 +34,10 @@
  * a database"). */
 sqlite3 *db_open(const char *path, int busy_ms, char *err, size_t errlen);
 
-/* Brings the schema from the file's user_version up to DB_VERSION, in one
+/* Brings the schema from the file's user_version up to db_version(), in one
  * transaction (BEGIN IMMEDIATE): every step, then user_version, then
  * COMMIT -- or, when anything fails, ROLLBACK, and the file is exactly as
- * it was. A file already at DB_VERSION is left alone. A file at a higher
+ * it was. A file already at db_version() is left alone. A file at a higher
  * version was written by newer code: refused, unchanged. Returns 0, or
  * -1 with err[0..errlen) saying why. */
 int db_migrate(sqlite3 *db, char *err, size_t errlen);

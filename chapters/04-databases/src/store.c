@@ -2,7 +2,8 @@
  * database file. See store.h (chapters/03-rest/src) for the contract of
  * each function: it is the spec the tests check. Given: the struct, the
  * conversions between rows, JSON and items. Yours: store_open() (stage
- * 1) and the operations (stage 2).
+ * 1), the operations (stage 2), the tags in their own table and the sku
+ * (stage 4), a unique sku's 409 (stage 5).
  *
  * One connection, used by one request at a time (the mutex): the handlers
  * run on the HTTP layer's worker threads (store_may_block() is 1), and a
@@ -34,6 +35,9 @@ struct store {
     pthread_mutex_t lock; /* one request at a time on the connection */
 };
 
+/* TODO(stage 4): after migration 2 the items table has no tags column
+ * but a sku: "id, name, qty, price, sku, version, ...", and read_row()
+ * reads the sku (column 4, NULL for none) instead of the tags. */
 #define COLUMNS "id, name, qty, price, tags, version, created_at, updated_at"
 
 /* ---- open and close ------------------------------------------------------ */
@@ -157,6 +161,32 @@ static int read_row(sqlite3_stmt *st, struct item *out)
  *    STORE_KEYS_MAX - 1, create the item, and INSERT the key with
  *    item_to_json() of it. The key and the item commit together. */
 
+/* TODO(stage 4): the tags move to item_tags (db.c, step 2), one row per
+ * tag, and the items get a sku:
+ *  - a helper that loads an item's tags: SELECT tag FROM item_tags WHERE
+ *    item_id = ?1 ORDER BY position -- after every read of a row
+ *    (store_get(), each row of store_list(): a second statement may run
+ *    while the first is still stepping);
+ *  - one that saves them, in the change's transaction: DELETE FROM
+ *    item_tags WHERE item_id = ?1, then INSERT (?1, ?2, ?3) once per tag
+ *    -- prepared once, sqlite3_reset() and bound again for each tag;
+ *  - INSERT and UPDATE no longer name the tags column (it is gone: the
+ *    statement would not even prepare), and bind the sku instead
+ *    (sqlite3_bind_null() for none); tags_to_json() has no use left --
+ *    delete it, and its (void) in store_create_once();
+ *  - store_delete(): nothing more -- ON DELETE CASCADE deletes the tags,
+ *    as foreign_keys is ON (db_open()).
+ * item_from_stored() already reads a sku. */
+
+/* TODO(stage 5): the sku is unique (CREATE UNIQUE INDEX): an INSERT or
+ * UPDATE that would give two items one sku fails its sqlite3_step() with
+ * sqlite3_extended_errcode() == SQLITE_CONSTRAINT_UNIQUE. That is
+ * STORE_CONFLICT (a 409 for the client), not STORE_ERROR -- and never a
+ * look-up before the write: two requests could both find the sku free.
+ * Any other failure in the middle of a change -- a constraint, a trigger,
+ * the disk -- is STORE_ERROR, after ROLLBACK: none of the change stays,
+ * and the connection is out of the transaction for the next request. */
+
 /* TODO(stage 3): read every statement of store_create(), store_get(),
  * store_replace(), store_delete(), store_list() and store_create_once()
  * once more: no byte a client sent may be part of a statement's text.
@@ -223,10 +253,12 @@ static int item_from_stored(const char *text, struct item *out)
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "created_at");
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "updated_at");
+    const cJSON *sku = cJSON_GetObjectItemCaseSensitive(j, "sku");
     memset(out, 0, sizeof *out);
     int rc = -1;
     if (cJSON_IsString(name) && cJSON_IsString(c) && cJSON_IsString(u) &&
         (out->name = strdup(name->valuestring)) &&
+        (!cJSON_IsString(sku) || (out->sku = strdup(sku->valuestring))) &&
         tags_from_json(cJSON_GetObjectItemCaseSensitive(j, "tags"), out) == 0) {
         out->id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "id"));
         out->qty = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "qty"));

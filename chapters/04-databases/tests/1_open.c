@@ -87,10 +87,10 @@ Test(open, db_migrate_makes_the_schema_once)
     int rc = db_migrate(db, err, sizeof err);
     cr_assert(rc == 0, "db_migrate() on a new file returned %d: %s", rc, err);
     char want[16];
-    snprintf(want, sizeof want, "%d", DB_VERSION);
+    snprintf(want, sizeof want, "%d", db_version());
     cr_expect(strcmp(db_value(db, "PRAGMA user_version"), want) == 0,
-              "after db_migrate(), PRAGMA user_version is %s; expected DB_VERSION (%d)",
-              db_value(db, "PRAGMA user_version"), DB_VERSION);
+              "after db_migrate(), PRAGMA user_version is %s; expected db_version() (%d)",
+              db_value(db, "PRAGMA user_version"), db_version());
     const char *items = db_value(db, "SELECT sql FROM sqlite_schema WHERE name = 'items'");
     cr_expect(strstr(items, "STRICT") && strstr(items, "AUTOINCREMENT"),
               "the items table is \"%s\"; expected a STRICT table (types enforced) whose id is "
@@ -103,7 +103,7 @@ Test(open, db_migrate_makes_the_schema_once)
     snprintf(copy, sizeof copy, "%s", before);
     db_exec(db, "INSERT INTO items (name, created_at, updated_at) VALUES ('pear', 'x', 'x')");
     rc = db_migrate(db, err, sizeof err);
-    cr_expect(rc == 0, "db_migrate() on a file at DB_VERSION returned %d: %s; expected 0 and "
+    cr_expect(rc == 0, "db_migrate() on a file at db_version() returned %d: %s; expected 0 and "
               "nothing done", rc, err);
     cr_expect(strcmp(db_fingerprint(db), copy) == 0 &&
                   strcmp(db_value(db, "SELECT count(*) FROM items"), "1") == 0,
@@ -175,7 +175,7 @@ Test(open, restd_creates_and_migrates_its_file_before_it_listens)
     struct wb_proc *p = wb_start("--db", path, NULL);
     sqlite3 *db = db_oracle(path);
     char want[16];
-    snprintf(want, sizeof want, "%d", DB_VERSION);
+    snprintf(want, sizeof want, "%d", db_version());
     cr_expect(strcmp(db_value(db, "PRAGMA user_version"), want) == 0 &&
                   strcmp(db_value(db, "PRAGMA journal_mode"), "wal") == 0 &&
                   strcmp(db_value(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'items'"),
@@ -200,7 +200,7 @@ Test(open, restd_creates_and_migrates_its_file_before_it_listens)
     cr_expect(strcmp(db_fingerprint(db), before) == 0 &&
                   strcmp(db_value(db, "SELECT name FROM items"), "kept") == 0,
               "a second start on the same file must change nothing: the schema and the rows "
-              "stay (the migration has nothing to do at DB_VERSION)\n%s", wb_describe(p));
+              "stay (the migration has nothing to do at db_version())\n%s", wb_describe(p));
     sqlite3_close(db);
 }
 

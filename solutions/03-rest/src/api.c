@@ -243,6 +243,9 @@ static int get_health(struct call *c)
     return rc;
 }
 
+/* The 409 of chapter 04's unique sku. */
+#define SKU_TAKEN "another item has this sku: a sku names one item"
+
 /* POST /items: a new item, 201 with it and its Location. With an
  * Idempotency-Key (stage 8), once per key: a retry gets the first answer
  * again and creates nothing; the key with another item is 422. */
@@ -280,6 +283,8 @@ static int post_item(struct call *c)
         if (st == STORE_KEY_REUSED)
             rc = problem(c, 422, "this Idempotency-Key was used for another item: make a new key "
                                  "for each new operation");
+        else if (st == STORE_CONFLICT)
+            rc = problem(c, 409, SKU_TAKEN);
         else if ((st == STORE_OK || st == STORE_REPLAYED) && item_respond(c, 201, &out) == 0)
             rc = response_header(c->resp, "Location", location);
     }
@@ -319,12 +324,14 @@ static int get_item(struct call *c)
 }
 
 /* Answers the result of a change of item id: 200 with out, 404, 412
- * (the version changed between the check and the change), or -1. */
+ * (the version changed between the check and the change), 409 (chapter
+ * 04: another item has the sku), or -1. */
 static int changed(struct call *c, enum store_status st, const struct item *out)
 {
     return st == STORE_OK          ? item_respond(c, 200, out)
            : st == STORE_NOT_FOUND ? problem_quoting(c, 404, "no item has the id %.*s", c->id)
            : st == STORE_STALE     ? problem(c, 412, "the item has changed meanwhile: GET it again")
+           : st == STORE_CONFLICT  ? problem(c, 409, SKU_TAKEN)
                                    : -1;
 }
 

@@ -12,6 +12,7 @@
 #define TAGS_MAX 100
 #define QTY_MAX 2147483647.0
 #define PRICE_MAX 1e9
+#define SKU_MAX 32
 
 cJSON *item_to_json(const struct item *it)
 {
@@ -32,7 +33,8 @@ cJSON *item_to_json(const struct item *it)
             goto fail;
         }
     }
-    if (!cJSON_AddNumberToObject(o, "version", (double)it->version) ||
+    if ((it->sku && !cJSON_AddStringToObject(o, "sku", it->sku)) ||
+        !cJSON_AddNumberToObject(o, "version", (double)it->version) ||
         !cJSON_AddStringToObject(o, "created_at", it->created_at) ||
         !cJSON_AddStringToObject(o, "updated_at", it->updated_at))
         goto fail;
@@ -151,6 +153,28 @@ static int read_tags(const cJSON *v, struct item *out, cJSON *errors)
     return 0;
 }
 
+#if ITEM_SKU
+/* Chapter 04's stock-keeping code: null (none), or 1 to 32 of A-Z 0-9 -,
+ * starting with a letter or digit. Unique among the items: the database's
+ * UNIQUE index decides, not this function. */
+static int read_sku(const cJSON *v, struct item *out, cJSON *errors)
+{
+    if (cJSON_IsNull(v))
+        return 0;
+    const char *p = cJSON_IsString(v) ? v->valuestring : NULL;
+    size_t n = 0;
+    while (p && ((p[n] >= 'A' && p[n] <= 'Z') || (p[n] >= '0' && p[n] <= '9') ||
+                 (p[n] == '-' && n > 0)))
+        n++;
+    if (!p || p[n] || n < 1 || n > SKU_MAX) {
+        add_error(errors, "sku", -1, "must be null or 1 to 32 of A-Z, 0-9 and -, not starting "
+                                     "with -");
+        return -1;
+    }
+    return (out->sku = strdup(p)) ? 0 : -1;
+}
+#endif
+
 /* Does a member of obj before m have m's name? cJSON keeps both members
  * of {"a":1,"a":2}. */
 static int named_before(const cJSON *obj, const cJSON *m)
@@ -168,6 +192,9 @@ int item_from_json(const cJSON *body, struct item *out, cJSON *errors)
         int (*read)(const cJSON *, struct item *, cJSON *);
     } members[] = {
         {"name", read_name}, {"qty", read_qty}, {"price", read_price}, {"tags", read_tags},
+#if ITEM_SKU
+        {"sku", read_sku},
+#endif
     };
     memset(out, 0, sizeof *out);
     if (!cJSON_IsObject(body)) {

@@ -25,11 +25,13 @@ struct item {
     double price;          /* 0 to 1e9, finite; 0 when the client gave none */
     char **tags;           /* ntags strings, each UTF-8 of 1 to 50 code points */
     size_t ntags;
+    char *sku;             /* chapter 04 (item.h, ITEM_SKU): NULL, or a code of
+                              1 to 32 of A-Z 0-9 - that no other item has */
     char created_at[STORE_TIME_LEN + 1];
     char updated_at[STORE_TIME_LEN + 1];
 };
 
-/* Frees what it holds (name, tags) and zeroes it; NULL is fine. */
+/* Frees what it holds (name, tags, sku) and zeroes it; NULL is fine. */
 void item_free(struct item *it);
 
 /* A deep copy of src into dst. Returns 0, or -1 when memory ran out (dst
@@ -37,7 +39,7 @@ void item_free(struct item *it);
 int item_copy(struct item *dst, const struct item *src);
 
 /* 1 when a and b have the same fields a client sends (name, qty, price,
- * tags): the same request, for an idempotency key. */
+ * tags, sku): the same request, for an idempotency key. */
 int item_same_fields(const struct item *a, const struct item *b);
 
 /* Now, UTC, as "2026-12-02T10:00:00.123Z", into out (STORE_TIME_LEN + 1
@@ -50,6 +52,7 @@ enum store_status {
     STORE_STALE,         /* the item's version is not the one expected */
     STORE_REPLAYED,      /* store_create_once(): the key's item, created before */
     STORE_KEY_REUSED,    /* store_create_once(): the key was used for another item */
+    STORE_CONFLICT,      /* chapter 04: another item has the sku (a unique value) */
     STORE_ERROR,         /* memory ran out, or the storage failed */
 };
 

@@ -31,7 +31,8 @@ struct store {
     pthread_mutex_t lock; /* one request at a time on the connection */
 };
 
-#define COLUMNS "id, name, qty, price, tags, version, created_at, updated_at"
+/* An item's row; its tags are rows of item_tags (load_tags()). */
+#define COLUMNS "id, name, qty, price, sku, version, created_at, updated_at"
 
 /* ---- open and close ------------------------------------------------------ */
 
@@ -78,23 +79,6 @@ int store_may_block(const struct store *s)
 
 /* ---- rows and items -------------------------------------------------------- */
 
-/* The tags of it as a JSON array, malloc'd; NULL when memory ran out. */
-static char *tags_to_json(const struct item *it)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a && i < it->ntags; i++) {
-        cJSON *t = cJSON_CreateString(it->tags[i]);
-        if (!t || !cJSON_AddItemToArray(a, t)) {
-            cJSON_Delete(t);
-            cJSON_Delete(a);
-            return NULL;
-        }
-    }
-    char *text = a ? cJSON_PrintUnformatted(a) : NULL;
-    cJSON_Delete(a);
-    return text;
-}
-
 /* The tags of a JSON array into it->tags. 0, or -1. */
 static int tags_from_json(const cJSON *a, struct item *it)
 {
@@ -108,26 +92,73 @@ static int tags_from_json(const cJSON *a, struct item *it)
     return 0;
 }
 
-/* A row of COLUMNS into out. 0, or -1 (out freed). */
+/* A row of COLUMNS into out, its tags not yet. 0, or -1 (out freed). */
 static int read_row(sqlite3_stmt *st, struct item *out)
 {
     memset(out, 0, sizeof *out);
     const char *name = (const char *)sqlite3_column_text(st, 1);
-    const char *tags = (const char *)sqlite3_column_text(st, 4);
+    const char *sku = (const char *)sqlite3_column_text(st, 4);
     const char *created = (const char *)sqlite3_column_text(st, 6);
     const char *updated = (const char *)sqlite3_column_text(st, 7);
-    cJSON *a = tags ? cJSON_Parse(tags) : NULL;
     out->id = sqlite3_column_int64(st, 0);
     out->qty = sqlite3_column_int64(st, 2);
     out->price = sqlite3_column_double(st, 3);
     out->version = sqlite3_column_int64(st, 5);
     snprintf(out->created_at, sizeof out->created_at, "%s", created ? created : "");
     snprintf(out->updated_at, sizeof out->updated_at, "%s", updated ? updated : "");
-    int rc = name && (out->name = strdup(name)) && tags_from_json(a, out) == 0 ? 0 : -1;
-    cJSON_Delete(a);
-    if (rc < 0)
-        item_free(out);
-    return rc;
+    if (name && (out->name = strdup(name)) && (!sku || (out->sku = strdup(sku))))
+        return 0;
+    item_free(out);
+    return -1;
+}
+
+/* The tags of it (it->id) from item_tags, in their order. 0, or -1. */
+static int load_tags(struct store *s, struct item *it)
+{
+    sqlite3_stmt *st = NULL;
+    int step = SQLITE_ERROR;
+    if (sqlite3_prepare_v2(s->db, "SELECT tag FROM item_tags WHERE item_id = ?1 ORDER BY position",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 1, it->id) == SQLITE_OK) {
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            char **more = realloc(it->tags, (it->ntags + 1) * sizeof *more);
+            if (!more)
+                break;
+            it->tags = more;
+            const char *tag = (const char *)sqlite3_column_text(st, 0); /* NULL: no memory */
+            if (!tag || !(it->tags[it->ntags] = strdup(tag)))
+                break;
+            it->ntags++;
+        }
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? 0 : -1;
+}
+
+/* Makes item id's tags those of in: deletes the old rows, inserts one per
+ * tag -- one statement, prepared once, reset and bound again for each.
+ * Inside the caller's transaction. 0, or -1. */
+static int save_tags(struct store *s, int64_t id, const struct item *in)
+{
+    sqlite3_stmt *st = NULL;
+    int ok = 0;
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM item_tags WHERE item_id = ?1", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_bind_int64(st, 1, id) == SQLITE_OK)
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!ok || sqlite3_prepare_v2(s->db, "INSERT INTO item_tags (item_id, position, tag) "
+                                         "VALUES (?1, ?2, ?3)",
+                                  -1, &st, NULL) != SQLITE_OK)
+        ok = 0;
+    for (size_t i = 0; ok && i < in->ntags; i++)
+        ok = sqlite3_reset(st) == SQLITE_OK && sqlite3_bind_int64(st, 1, id) == SQLITE_OK &&
+             sqlite3_bind_int64(st, 2, (sqlite3_int64)i) == SQLITE_OK &&
+             sqlite3_bind_text(st, 3, in->tags[i], -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+             sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    return ok ? 0 : -1;
 }
 
 /* ---- statements and transactions --------------------------------------------- */
@@ -155,18 +186,25 @@ static enum store_status finish(struct store *s, enum store_status st)
     return keep ? STORE_ERROR : st;
 }
 
-/* Binds the fields a client sends -- name, qty, price, tags -- at ?1 to
- * ?4; *tags gets the JSON text bound (free it after the step). */
-static int bind_fields(sqlite3_stmt *st, const struct item *in, char **tags)
+/* Binds the fields of the items row a client sends -- name, qty, price,
+ * sku (NULL for none) -- at ?1 to ?4. 0, or -1. */
+static int bind_fields(sqlite3_stmt *st, const struct item *in)
 {
-    if (!(*tags = tags_to_json(in)))
-        return -1;
     return sqlite3_bind_text(st, 1, in->name, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
                    sqlite3_bind_int64(st, 2, in->qty) == SQLITE_OK &&
                    sqlite3_bind_double(st, 3, in->price) == SQLITE_OK &&
-                   sqlite3_bind_text(st, 4, *tags, -1, SQLITE_TRANSIENT) == SQLITE_OK
+                   (in->sku ? sqlite3_bind_text(st, 4, in->sku, -1, SQLITE_TRANSIENT)
+                            : sqlite3_bind_null(st, 4)) == SQLITE_OK
                ? 0
                : -1;
+}
+
+/* What a failed step of a change means: another item has the sku (the
+ * UNIQUE index said so), or an error. */
+static enum store_status step_failed(struct store *s)
+{
+    return sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE ? STORE_CONFLICT
+                                                                       : STORE_ERROR;
 }
 
 /* The item with id into out (the lock held). */
@@ -183,6 +221,10 @@ static enum store_status get_locked(struct store *s, int64_t id, struct item *ou
                                   : STORE_ERROR;
     }
     sqlite3_finalize(st);
+    if (rc == STORE_OK && load_tags(s, out) < 0) {
+        item_free(out);
+        rc = STORE_ERROR;
+    }
     return rc;
 }
 
@@ -190,19 +232,21 @@ static enum store_status get_locked(struct store *s, int64_t id, struct item *ou
 static enum store_status create_locked(struct store *s, const struct item *in, struct item *out)
 {
     sqlite3_stmt *st = NULL;
-    char now[STORE_TIME_LEN + 1], *tags = NULL;
-    int ok = 0;
+    char now[STORE_TIME_LEN + 1];
+    enum store_status rc = STORE_ERROR;
     store_time_now(now);
     if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO items (name, qty, price, tags, version, created_at, "
+                           "INSERT INTO items (name, qty, price, sku, version, created_at, "
                            "updated_at) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)",
                            -1, &st, NULL) == SQLITE_OK &&
-        bind_fields(st, in, &tags) == 0 &&
+        bind_fields(st, in) == 0 &&
         sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT) == SQLITE_OK)
-        ok = sqlite3_step(st) == SQLITE_DONE;
+        rc = sqlite3_step(st) == SQLITE_DONE ? STORE_OK : step_failed(s);
     sqlite3_finalize(st);
-    free(tags);
-    return ok ? get_locked(s, sqlite3_last_insert_rowid(s->db), out) : STORE_ERROR;
+    if (rc != STORE_OK)
+        return rc;
+    int64_t id = sqlite3_last_insert_rowid(s->db);
+    return save_tags(s, id, in) == 0 ? get_locked(s, id, out) : STORE_ERROR;
 }
 
 /* ---- the operations ----------------------------------------------------------- */
@@ -241,24 +285,29 @@ enum store_status store_replace(struct store *s, int64_t id, int64_t version,
                                 const struct item *in, struct item *out)
 {
     sqlite3_stmt *st = NULL;
-    char now[STORE_TIME_LEN + 1], *tags = NULL;
+    char now[STORE_TIME_LEN + 1];
     store_time_now(now);
     pthread_mutex_lock(&s->lock);
     enum store_status rc = begin(s);
     if (rc == STORE_OK) {
         rc = STORE_ERROR;
         if (sqlite3_prepare_v2(s->db,
-                               "UPDATE items SET name = ?1, qty = ?2, price = ?3, tags = ?4, "
+                               "UPDATE items SET name = ?1, qty = ?2, price = ?3, sku = ?4, "
                                "version = version + 1, updated_at = ?5 "
                                "WHERE id = ?6 AND (?7 = 0 OR version = ?7)",
                                -1, &st, NULL) == SQLITE_OK &&
-            bind_fields(st, in, &tags) == 0 &&
+            bind_fields(st, in) == 0 &&
             sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
             sqlite3_bind_int64(st, 6, id) == SQLITE_OK &&
-            sqlite3_bind_int64(st, 7, version) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE)
-            rc = sqlite3_changes(s->db) ? get_locked(s, id, out) : why_unchanged(s, id);
+            sqlite3_bind_int64(st, 7, version) == SQLITE_OK) {
+            if (sqlite3_step(st) != SQLITE_DONE)
+                rc = step_failed(s);
+            else if (sqlite3_changes(s->db) == 0)
+                rc = why_unchanged(s, id);
+            else
+                rc = save_tags(s, id, in) == 0 ? get_locked(s, id, out) : STORE_ERROR;
+        }
         sqlite3_finalize(st);
-        free(tags);
         rc = finish(s, rc);
     }
     if (rc != STORE_OK)
@@ -355,6 +404,8 @@ enum store_status store_list(struct store *s, const struct store_query *q, struc
         if (read_row(st, &(*items)[*n]) < 0)
             goto out;
         (*n)++;
+        if (load_tags(s, &(*items)[*n - 1]) < 0)
+            goto out;
     }
     rc = step == SQLITE_DONE ? STORE_OK : STORE_ERROR;
 out:
@@ -391,10 +442,12 @@ static int item_from_stored(const char *text, struct item *out)
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "created_at");
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "updated_at");
+    const cJSON *sku = cJSON_GetObjectItemCaseSensitive(j, "sku");
     memset(out, 0, sizeof *out);
     int rc = -1;
     if (cJSON_IsString(name) && cJSON_IsString(c) && cJSON_IsString(u) &&
         (out->name = strdup(name->valuestring)) &&
+        (!cJSON_IsString(sku) || (out->sku = strdup(sku->valuestring))) &&
         tags_from_json(cJSON_GetObjectItemCaseSensitive(j, "tags"), out) == 0) {
         out->id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "id"));
         out->qty = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "qty"));
@@ -444,16 +497,23 @@ static enum store_status remember_key(struct store *s, const char *key, const st
 {
     sqlite3_stmt *st = NULL;
     cJSON *j = item_to_json(it);
-    char *text = j ? cJSON_PrintUnformatted(j) : NULL, sql[256];
+    char *text = j ? cJSON_PrintUnformatted(j) : NULL;
     int ok = 0;
     cJSON_Delete(j);
     /* the keys past their time or their number go first (an expired
      * record of this very key among them) */
-    snprintf(sql, sizeof sql,
-             "DELETE FROM idempotency_keys WHERE created_ms <= %lld OR key IN (SELECT key FROM "
-             "idempotency_keys ORDER BY created_ms DESC, rowid DESC LIMIT -1 OFFSET %d)",
-             now - STORE_KEY_TTL_MS, STORE_KEYS_MAX - 1);
-    if (text && exec(s, sql) == 0 &&
+    if (text &&
+        sqlite3_prepare_v2(s->db,
+                           "DELETE FROM idempotency_keys WHERE created_ms <= ?1 OR key IN (SELECT "
+                           "key FROM idempotency_keys ORDER BY created_ms DESC, rowid DESC "
+                           "LIMIT -1 OFFSET ?2)",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 1, now - STORE_KEY_TTL_MS) == SQLITE_OK &&
+        sqlite3_bind_int(st, 2, STORE_KEYS_MAX - 1) == SQLITE_OK)
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (ok &&
         sqlite3_prepare_v2(s->db,
                            "INSERT INTO idempotency_keys (key, item, created_ms) VALUES (?1, ?2, ?3)",
                            -1, &st, NULL) == SQLITE_OK &&
@@ -461,6 +521,8 @@ static enum store_status remember_key(struct store *s, const char *key, const st
         sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
         sqlite3_bind_int64(st, 3, now) == SQLITE_OK)
         ok = sqlite3_step(st) == SQLITE_DONE;
+    else
+        ok = 0;
     sqlite3_finalize(st);
     cJSON_free(text);
     return ok ? STORE_OK : STORE_ERROR;
