@@ -24,9 +24,9 @@ struct store {
     struct keys *keys;  /* the idempotency keys; NULL until the first */
 };
 
-struct store *store_open(const char *spec, char *err, size_t errlen)
+struct store *store_open(const char *spec, int busy_ms, char *err, size_t errlen)
 {
-    (void)spec;
+    (void)spec, (void)busy_ms;
     struct store *s = calloc(1, sizeof(struct store));
     if (!s)
         snprintf(err, errlen, "out of memory");
@@ -126,6 +126,20 @@ enum store_status store_replace(struct store *s, int64_t id, int64_t version,
     item_free(it);
     *it = next;
     return STORE_OK;
+}
+
+enum store_status store_update(struct store *s, int64_t id, store_change_fn change, void *ctx,
+                               struct item *out)
+{
+    struct item *it = find(s, id), next = {0};
+    if (!it)
+        return STORE_NOT_FOUND;
+    int rc = change(ctx, it, &next);
+    enum store_status st = rc > 0   ? STORE_DECLINED
+                           : rc < 0 ? STORE_ERROR
+                                    : store_replace(s, id, it->version, &next, out);
+    item_free(&next);
+    return st;
 }
 
 enum store_status store_delete(struct store *s, int64_t id, int64_t version)

@@ -42,15 +42,16 @@ struct store {
 
 /* ---- open and close ------------------------------------------------------ */
 
-struct store *store_open(const char *spec, char *err, size_t errlen)
+struct store *store_open(const char *spec, int busy_ms, char *err, size_t errlen)
 {
     /* TODO(stage 1): no spec (restd was started without --db): NULL, and
      * err says to give --db FILE. Then calloc the store; s->db =
-     * db_open(spec, DB_BUSY_MS,
-     * err, errlen); then db_migrate() -- its err does not name the file:
-     * put "<spec>: " before it. On a failure, close and free what you
-     * made and return NULL (main.c prints err and exits 1, before it
-     * listens). Then pthread_mutex_init(&s->lock, NULL). */
+     * db_open(spec, busy_ms > 0 ? busy_ms : DB_BUSY_MS, err, errlen);
+     * then db_migrate() -- its err does not name the file: put "<spec>: "
+     * before it. On a failure, close and free what you made and return
+     * NULL (main.c prints err and exits 1, before it listens). Then
+     * pthread_mutex_init(&s->lock, NULL). */
+    (void)busy_ms;
     snprintf(err, errlen, "%s: store_open() is not written yet", spec ? spec : "(no --db)");
     return NULL;
 }
@@ -146,6 +147,11 @@ static int read_row(sqlite3_stmt *st, struct item *out)
  *    (? = 0 OR version = ?); version + 1 and updated_at on UPDATE. When
  *    sqlite3_changes() is 0, look the id up: there -> STORE_STALE, else
  *    STORE_NOT_FOUND.
+ *  - store_update() (PATCH's read-merge-write): BEGIN IMMEDIATE first,
+ *    then read the row, then change(ctx, &current, &next): 0 -> the same
+ *    UPDATE as store_replace() with next; 1 -> STORE_DECLINED; -1 ->
+ *    STORE_ERROR. The write lock is taken before the read, so nothing can
+ *    change the item in between: that is why IMMEDIATE.
  *  - store_list(): ORDER BY <column> <ASC|DESC>, id <ASC|DESC> -- the
  *    column and direction from fixed strings by enum (a name cannot be a
  *    bound parameter) --; the name filter as name LIKE ?1 ESCAPE '\'
@@ -187,6 +193,26 @@ static int read_row(sqlite3_stmt *st, struct item *out)
  * the disk -- is STORE_ERROR, after ROLLBACK: none of the change stays,
  * and the connection is out of the transaction for the next request. */
 
+/* TODO(stage 6): many clients at once. Up to here one connection serves
+ * one request at a time; a change waiting for a lock (another process
+ * holds it: the sqlite3 shell, a backup, the tests) then holds up every
+ * read too, and waits as long as SQLite lets it. Make it:
+ *  - the writer: s->db for changes only, behind s->lock; begin() takes the
+ *    mutex with pthread_mutex_timedlock() (a CLOCK_REALTIME deadline of
+ *    now + busy_ms; ETIMEDOUT -> STORE_BUSY), sets
+ *    sqlite3_busy_timeout(s->db, what is left), then BEGIN IMMEDIATE;
+ *    finish() unlocks after COMMIT or ROLLBACK;
+ *  - the readers: STORE_READERS more connections (db_open() each, after
+ *    the migration), lent one per request from a stack under a mutex and
+ *    a condition variable; store_get() and store_list() run on one,
+ *    inside BEGIN ... COMMIT (the row and its tags from one snapshot);
+ *  - (sqlite3_errcode(db) & 0xff) == SQLITE_BUSY from any statement is
+ *    STORE_BUSY -- the client gets 503 and Retry-After -- never
+ *    STORE_ERROR.
+ * The struct needs busy_ms, the readers, the stack, its mutex and
+ * condition variable; store_open() opens them, store_close() closes them
+ * (the writer last: the last connection to close checkpoints the WAL). */
+
 /* TODO(stage 3): read every statement of store_create(), store_get(),
  * store_replace(), store_delete(), store_list() and store_create_once()
  * once more: no byte a client sent may be part of a statement's text.
@@ -214,6 +240,14 @@ enum store_status store_replace(struct store *s, int64_t id, int64_t version,
 {
     /* TODO(stage 2): see the plan above. */
     (void)s, (void)id, (void)version, (void)in, (void)out;
+    return STORE_ERROR;
+}
+
+enum store_status store_update(struct store *s, int64_t id, store_change_fn change, void *ctx,
+                               struct item *out)
+{
+    /* TODO(stage 2): see the plan above. */
+    (void)s, (void)id, (void)change, (void)ctx, (void)out;
     return STORE_ERROR;
 }
 

@@ -66,6 +66,16 @@ static int problem(struct call *c, int status, const char *detail)
     return problem_respond(c->resp, status, detail);
 }
 
+/* 503 with Retry-After (RFC 9110 sections 15.6.4, 10.2.3): chapter 04's
+ * database stayed locked past the server's budget (STORE_BUSY). Nothing
+ * was done; the same request a second later may pass. */
+static int busy(struct call *c)
+{
+    if (problem(c, 503, "the database is busy: nothing was done, try again in a second") < 0)
+        return -1;
+    return response_header(c->resp, "Retry-After", "1");
+}
+
 /* A problem whose detail quotes part of the request: cJSON escapes it in
  * the body, so any bytes are safe there; it is cut at 100. */
 static int problem_quoting(struct call *c, int status, const char *fmt, struct http_slice s)
@@ -178,6 +188,8 @@ static int if_match(struct call *c, int64_t id, int64_t *version)
     item_free(&it);
     if (st == STORE_NOT_FOUND)
         return problem_quoting(c, 404, "no item has the id %.*s", c->id) < 0 ? -1 : 0;
+    if (st == STORE_BUSY)
+        return busy(c) < 0 ? -1 : 0;
     return st == STORE_OK ? check_if_match(c, current, version) : -1;
 }
 
@@ -285,6 +297,8 @@ static int post_item(struct call *c)
                                  "for each new operation");
         else if (st == STORE_CONFLICT)
             rc = problem(c, 409, SKU_TAKEN);
+        else if (st == STORE_BUSY)
+            rc = busy(c);
         else if ((st == STORE_OK || st == STORE_REPLAYED) && item_respond(c, 201, &out) == 0)
             rc = response_header(c->resp, "Location", location);
     }
@@ -302,7 +316,9 @@ static int get_item(struct call *c)
     if (!id)
         return problem_quoting(c, 404, "no item has the id \"%.*s\"", c->id);
     enum store_status st = store_get(c->api->store, id, &it);
-    int rc = st == STORE_NOT_FOUND ? problem_quoting(c, 404, "no item has the id %.*s", c->id) : -1;
+    int rc = st == STORE_NOT_FOUND ? problem_quoting(c, 404, "no item has the id %.*s", c->id)
+             : st == STORE_BUSY    ? busy(c)
+                                   : -1;
     if (st == STORE_OK) {
         /* If-None-Match: the client's copy is current -- 304 with the
          * ETag and no body (RFC 9110 sections 13.1.2, 15.4.5) */
@@ -325,13 +341,15 @@ static int get_item(struct call *c)
 
 /* Answers the result of a change of item id: 200 with out, 404, 412
  * (the version changed between the check and the change), 409 (chapter
- * 04: another item has the sku), or -1. */
+ * 04: another item has the sku), 503 (chapter 04: the database stayed
+ * busy), or -1. */
 static int changed(struct call *c, enum store_status st, const struct item *out)
 {
     return st == STORE_OK          ? item_respond(c, 200, out)
            : st == STORE_NOT_FOUND ? problem_quoting(c, 404, "no item has the id %.*s", c->id)
            : st == STORE_STALE     ? problem(c, 412, "the item has changed meanwhile: GET it again")
            : st == STORE_CONFLICT  ? problem(c, 409, SKU_TAKEN)
+           : st == STORE_BUSY      ? busy(c)
                                    : -1;
 }
 
@@ -376,13 +394,57 @@ static int put_item(struct call *c)
     return replace_with(c, id, version, body);
 }
 
+/* What a PATCH hands to store_update(). */
+struct patching {
+    struct call *c;
+    cJSON *patch; /* the request body, parsed */
+};
+
+/* store_update()'s change for a PATCH, with the item as stored: If-Match
+ * against it, the body, the merge, the result checked as a whole like a
+ * PUT body, into next. 0 to store next; 1 when the answer is made (412,
+ * 400, 422); -1 when memory ran out. */
+static int apply_patch(void *ctx, const struct item *current, struct item *next)
+{
+    struct patching *pt = ctx;
+    struct call *c = pt->c;
+    int64_t version;
+    int rc = check_if_match(c, current->version, &version);
+    if (rc <= 0)
+        return rc < 0 ? -1 : 1;
+    if (!pt->patch && (rc = read_json_as(c, "application/merge-patch+json", &pt->patch)) <= 0)
+        return rc < 0 ? -1 : 1;
+    static const char *const owned[] = {"id", "version", "created_at", "updated_at"};
+    cJSON *errors = cJSON_CreateArray(), *target = item_to_json(current);
+    const char *what = "the patch is not valid";
+    rc = -1;
+    if (!errors || !target)
+        goto out;
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(target, owned[i]);
+    if (item_merge_patch(&target, pt->patch, errors) == 0) {
+        what = "the item is not valid";
+        if (item_from_json(target, next, errors) == 0)
+            rc = 0;
+    }
+    if (rc < 0 && cJSON_GetArraySize(errors) > 0) { /* none: memory ran out */
+        reset(c->resp);
+        rc = problem_respond_errors(c->resp, 422, what, errors) < 0 ? -1 : 1;
+        errors = NULL;
+    }
+out:
+    cJSON_Delete(errors);
+    cJSON_Delete(target);
+    return rc;
+}
+
 /* PATCH with a merge patch (RFC 7396): the stored item as JSON, without
  * what the server owns, merged with the patch, then checked as a whole
- * like a PUT body. */
+ * like a PUT body. Read, merge and write are one store_update(): no other
+ * change can come in between and be undone by this one (a lost update). */
 static int patch_item(struct call *c)
 {
     int64_t id = parse_id(c->id);
-    struct item it = {0};
     if (!id)
         return problem_quoting(c, 404, "no item has the id \"%.*s\"", c->id);
     const struct http_slice *ct = http_header_get(c->req, "Content-Type");
@@ -393,44 +455,12 @@ static int patch_item(struct call *c)
             return -1;
         return response_header(c->resp, "Accept-Patch", "application/merge-patch+json");
     }
-    enum store_status st = store_get(c->api->store, id, &it);
-    if (st != STORE_OK) {
-        item_free(&it);
-        return changed(c, st, NULL);
-    }
-    cJSON *patch = NULL, *errors = NULL, *target = NULL;
-    int64_t version;
-    int rc = check_if_match(c, it.version, &version);
-    if (rc <= 0)
-        goto out;
-    /* A patch is read, merge, write: the write must find the version it
-     * merged into, or it would undo a change made in between (a lost
-     * update). One thread cannot interleave here; chapter 04's
-     * transactions keep it so with many. */
-    version = it.version;
-    if ((rc = read_json_as(c, "application/merge-patch+json", &patch)) <= 0)
-        goto out;
-    rc = -1;
-    if (!(errors = cJSON_CreateArray()) || !(target = item_to_json(&it)))
-        goto out;
-    static const char *const owned[] = {"id", "version", "created_at", "updated_at"};
-    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
-        cJSON_DeleteItemFromObjectCaseSensitive(target, owned[i]);
-    if (item_merge_patch(&target, patch, errors) < 0) {
-        if (cJSON_GetArraySize(errors) > 0) {
-            reset(c->resp);
-            rc = problem_respond_errors(c->resp, 422, "the patch is not valid", errors);
-            errors = NULL;
-        }
-        goto out;
-    }
-    rc = replace_with(c, id, version, target);
-    target = NULL;
-out:
-    cJSON_Delete(patch);
-    cJSON_Delete(errors);
-    cJSON_Delete(target);
-    item_free(&it);
+    struct patching pt = {.c = c};
+    struct item out = {0};
+    enum store_status st = store_update(c->api->store, id, apply_patch, &pt, &out);
+    int rc = st == STORE_DECLINED ? 0 : changed(c, st, &out);
+    cJSON_Delete(pt.patch);
+    item_free(&out);
     return rc;
 }
 
@@ -477,7 +507,10 @@ static int list_items(struct call *c)
     int more = 0, rc = -1;
     char next[4096], link[4096 + 16];
     cJSON *page = NULL, *array;
-    if (store_list(c->api->store, &lq.store, &items, &n, &more) != STORE_OK)
+    enum store_status st = store_list(c->api->store, &lq.store, &items, &n, &more);
+    if (st == STORE_BUSY)
+        rc = busy(c);
+    if (st != STORE_OK)
         goto out;
     if (!(page = cJSON_CreateObject()) || !(array = cJSON_AddArrayToObject(page, "items")))
         goto out;
@@ -508,8 +541,11 @@ out:
 
 int api_may_block(void *api, const struct http_request *req)
 {
-    (void)req;
-    return store_may_block(((struct api *)api)->store);
+    /* Only /items touches the store: /health and every other path are
+     * answered on the loop thread at once, even while the workers wait
+     * for a database (chapter 04). */
+    return store_may_block(((struct api *)api)->store) && req->path.n >= 6 &&
+           memcmp(req->path.p, "/items", 6) == 0;
 }
 
 int api_serve(void *ctx, const struct http_request *req, const struct buf *body,

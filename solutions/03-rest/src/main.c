@@ -2,10 +2,12 @@
  * modules together (given). Chapter 04 builds its restd from this file
  * too, with its own store.c.
  *
- *   restd [--db FILE] [--host ADDR] [--port N] [--max-clients N]
- *         [--timeout MS] [--max-body BYTES]
+ *   restd [--db FILE] [--busy-ms MS] [--host ADDR] [--port N]
+ *         [--max-clients N] [--timeout MS] [--max-body BYTES]
  *
- * --db FILE says where the store keeps the items: store_open()'s spec.
+ * --db FILE says where the store keeps the items: store_open()'s spec;
+ * --busy-ms how long a request may wait for a locked database (chapter
+ * 04) before the client gets 503 -- 0, the default, lets the store choose.
  * This chapter's store keeps them in memory and ignores it; chapter 04's
  * needs it. The store is opened -- chapter 04's database migrated --
  * before the server listens: a store that cannot serve means a message
@@ -24,8 +26,8 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: restd [--db FILE] [--host ADDR] [--port N] [--max-clients N]\n"
-                    "             [--timeout MS] [--max-body BYTES]\n");
+    fprintf(stderr, "usage: restd [--db FILE] [--busy-ms MS] [--host ADDR] [--port N]\n"
+                    "             [--max-clients N] [--timeout MS] [--max-body BYTES]\n");
     return 2;
 }
 
@@ -50,7 +52,7 @@ static void say_listening(void *addr)
 int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1", *port = "0", *db = NULL;
-    long long max_clients = 64, timeout = 10000, max_body = 1024 * 1024;
+    long long max_clients = 64, timeout = 10000, max_body = 1024 * 1024, busy_ms = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -59,6 +61,8 @@ int main(int argc, char **argv)
         i++;
         if (strcmp(a, "--db") == 0)
             db = v;
+        else if (strcmp(a, "--busy-ms") == 0 && (busy_ms = number(v, 1, 60000)) > 0)
+            ;
         else if (strcmp(a, "--host") == 0)
             host = v;
         else if (strcmp(a, "--port") == 0)
@@ -74,7 +78,7 @@ int main(int argc, char **argv)
     }
 
     char err[512] = "", addr[NET_ADDR_MAX];
-    struct api api = {.store = store_open(db, err, sizeof err)};
+    struct api api = {.store = store_open(db, (int)busy_ms, err, sizeof err)};
     if (!api.store) {
         fprintf(stderr, "restd: cannot open the store: %s\n", err);
         return 1;

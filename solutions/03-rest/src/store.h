@@ -53,15 +53,20 @@ enum store_status {
     STORE_REPLAYED,      /* store_create_once(): the key's item, created before */
     STORE_KEY_REUSED,    /* store_create_once(): the key was used for another item */
     STORE_CONFLICT,      /* chapter 04: another item has the sku (a unique value) */
+    STORE_DECLINED,      /* store_update(): the change answered itself, nothing stored */
+    STORE_BUSY,          /* chapter 04: the database stayed locked past busy_ms: nothing
+                            was done, the client may try again (503) */
     STORE_ERROR,         /* memory ran out, or the storage failed */
 };
 
 struct store;
 
 /* Opens the store. spec says where it lives (chapter 04: the database
- * file); the in-memory store ignores it. NULL on failure, with why in
+ * file); busy_ms is how long a request may wait for a database another
+ * holds before it gives up with STORE_BUSY (0: the store's default). The
+ * in-memory store ignores both. NULL on failure, with why in
  * err[0..errlen): the place and the reason, for a message. */
-struct store *store_open(const char *spec, char *err, size_t errlen);
+struct store *store_open(const char *spec, int busy_ms, char *err, size_t errlen);
 void store_close(struct store *s);
 
 /* 1 when the store's functions may wait -- for a disk, for a lock --: then
@@ -84,6 +89,21 @@ enum store_status store_get(struct store *s, int64_t id, struct item *out);
  * stored item. */
 enum store_status store_replace(struct store *s, int64_t id, int64_t version,
                                 const struct item *in, struct item *out);
+
+/* What store_update() calls with the item as stored: it fills next with
+ * the fields a client sends (name, qty, price, tags; sku) and returns 0
+ * to have them stored, 1 to store nothing (it made an answer of its own: a
+ * failed condition, a patch that is not valid), or -1 (memory ran out). */
+typedef int (*store_change_fn)(void *ctx, const struct item *current, struct item *next);
+
+/* Read, change, write as one step: the item with id goes to change(), and
+ * what that puts in next is stored as by store_replace() -- with nothing
+ * in between, so no other change is lost and none has to be retried
+ * (here: one thread; chapter 04: one transaction, BEGIN IMMEDIATE). out
+ * gets the stored item. STORE_DECLINED when change() returned 1,
+ * STORE_ERROR when it returned -1. */
+enum store_status store_update(struct store *s, int64_t id, store_change_fn change, void *ctx,
+                               struct item *out);
 
 /* Deletes item id; version > 0: only if it is at that version. */
 enum store_status store_delete(struct store *s, int64_t id, int64_t version);

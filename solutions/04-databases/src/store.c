@@ -1,16 +1,22 @@
 /* store -- chapter 03's store.h on SQLite (db.h): the items in the
  * database file.
  *
- * One connection, used by one request at a time (the mutex): the handlers
- * run on the HTTP layer's worker threads (store_may_block() is 1), and a
- * SQLite connection with its statements belongs to one thread at a time.
- * SQLite has one writer per file anyway; stage 6 of the chapter measures
- * what more connections would buy.
+ * The handlers run on the HTTP layer's worker threads (store_may_block()
+ * is 1), several at once, and a SQLite connection with its statements
+ * belongs to one thread at a time. So: one connection for the changes --
+ * SQLite has one writer per file anyway -- taken by one request at a time
+ * (the mutex, so that this server's writers queue here, in order, instead
+ * of polling SQLite's lock), and STORE_READERS connections for the reads,
+ * each lent to one request at a time. In WAL mode the readers never wait
+ * for the writer, nor it for them (stage 6).
  *
  * Every change is one transaction, BEGIN IMMEDIATE ... COMMIT: it takes
  * the write lock before it reads, so that what it read is still true when
  * it writes (a version check, an idempotency key), and a failure anywhere
- * rolls all of it back. Every value goes in as a bound parameter; the only
+ * rolls all of it back. Every read is one transaction too, BEGIN ...
+ * COMMIT: an item's row and its tags from one snapshot. A request waits
+ * for the writer's mutex and SQLite's lock (another process's, such as
+ * the sqlite3 shell's) busy_ms in all; then STORE_BUSY (503). Every value goes in as a bound parameter; the only
  * text built into SQL is the ORDER BY column and direction, chosen from
  * fixed strings by enum. */
 #define _POSIX_C_SOURCE 200809L
@@ -26,9 +32,19 @@
 #include "db.h"
 #include "item.h"
 
+/* Connections for reads: one per worker thread of the HTTP layer
+ * (CONN_WORKERS), so that a read never waits for a connection. */
+#define STORE_READERS 4
+
 struct store {
-    sqlite3 *db;
-    pthread_mutex_t lock; /* one request at a time on the connection */
+    sqlite3 *db;              /* the writer's connection: every change */
+    pthread_mutex_t lock;     /* one change at a time uses it */
+    int busy_ms;              /* what a request may wait for a lock, in all */
+    sqlite3 *readers[STORE_READERS]; /* opened: every one, to close them */
+    sqlite3 *idle[STORE_READERS];    /* not lent out: nidle of them */
+    int nidle;
+    pthread_mutex_t idle_lock;
+    pthread_cond_t idle_back; /* a reader came back */
 };
 
 /* An item's row; its tags are rows of item_tags (load_tags()). */
@@ -36,7 +52,7 @@ struct store {
 
 /* ---- open and close ------------------------------------------------------ */
 
-struct store *store_open(const char *spec, char *err, size_t errlen)
+struct store *store_open(const char *spec, int busy_ms, char *err, size_t errlen)
 {
     if (!spec) {
         snprintf(err, errlen, "no database: give its file with --db FILE");
@@ -47,16 +63,27 @@ struct store *store_open(const char *spec, char *err, size_t errlen)
         snprintf(err, errlen, "%s: out of memory", spec);
         return NULL;
     }
+    s->busy_ms = busy_ms > 0 ? busy_ms : DB_BUSY_MS;
     char why[400];
-    if (!(s->db = db_open(spec, DB_BUSY_MS, err, errlen)))
+    if (!(s->db = db_open(spec, s->busy_ms, err, errlen)))
         goto fail;
     if (db_migrate(s->db, why, sizeof why) < 0) {
         snprintf(err, errlen, "%s: %s", spec, why);
         goto fail;
     }
+    /* the readers after the migration: they open a file that is ready */
+    for (int i = 0; i < STORE_READERS; i++) {
+        if (!(s->readers[i] = db_open(spec, s->busy_ms, err, errlen)))
+            goto fail;
+        s->idle[s->nidle++] = s->readers[i];
+    }
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->idle_lock, NULL);
+    pthread_cond_init(&s->idle_back, NULL);
     return s;
 fail:
+    for (int i = 0; i < STORE_READERS; i++)
+        sqlite3_close(s->readers[i]);
     sqlite3_close(s->db);
     free(s);
     return NULL;
@@ -66,8 +93,12 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
+    for (int i = 0; i < STORE_READERS; i++)
+        sqlite3_close(s->readers[i]);
     sqlite3_close(s->db); /* the last connection: checkpoints, removes -wal */
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->idle_lock);
+    pthread_cond_destroy(&s->idle_back);
     free(s);
 }
 
@@ -113,11 +144,11 @@ static int read_row(sqlite3_stmt *st, struct item *out)
 }
 
 /* The tags of it (it->id) from item_tags, in their order. 0, or -1. */
-static int load_tags(struct store *s, struct item *it)
+static int load_tags(sqlite3 *db, struct item *it)
 {
     sqlite3_stmt *st = NULL;
     int step = SQLITE_ERROR;
-    if (sqlite3_prepare_v2(s->db, "SELECT tag FROM item_tags WHERE item_id = ?1 ORDER BY position",
+    if (sqlite3_prepare_v2(db, "SELECT tag FROM item_tags WHERE item_id = ?1 ORDER BY position",
                            -1, &st, NULL) == SQLITE_OK &&
         sqlite3_bind_int64(st, 1, it->id) == SQLITE_OK) {
         while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -163,27 +194,80 @@ static int save_tags(struct store *s, int64_t id, const struct item *in)
 
 /* ---- statements and transactions --------------------------------------------- */
 
-static int exec(struct store *s, const char *sql)
+static int exec(sqlite3 *db, const char *sql)
 {
-    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-/* A transaction that holds the write lock from its start. */
+/* What a failed statement on db means for the client: STORE_BUSY when a
+ * lock stayed taken past the busy timeout ("database is locked"),
+ * STORE_ERROR for anything else. */
+static enum store_status failure(sqlite3 *db)
+{
+    return (sqlite3_errcode(db) & 0xff) == SQLITE_BUSY ? STORE_BUSY : STORE_ERROR;
+}
+
+/* Starts a change: the writer's connection (waiting for this server's
+ * other changes), then BEGIN IMMEDIATE (waiting for other processes'),
+ * within busy_ms in all. STORE_OK with the mutex held -- finish() lets it
+ * go --, or STORE_BUSY / STORE_ERROR without. */
 static enum store_status begin(struct store *s)
 {
-    return exec(s, "BEGIN IMMEDIATE") == 0 ? STORE_OK : STORE_ERROR;
+    struct timespec until, now;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += s->busy_ms / 1000;
+    until.tv_nsec += (long)(s->busy_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    if (pthread_mutex_timedlock(&s->lock, &until) != 0)
+        return STORE_BUSY;
+    clock_gettime(CLOCK_REALTIME, &now);
+    long long left = (long long)(until.tv_sec - now.tv_sec) * 1000 +
+                     (until.tv_nsec - now.tv_nsec) / 1000000;
+    sqlite3_busy_timeout(s->db, left > 0 ? (int)left : 1); /* what is left of it */
+    if (exec(s->db, "BEGIN IMMEDIATE") == 0)
+        return STORE_OK;
+    enum store_status st = failure(s->db);
+    pthread_mutex_unlock(&s->lock);
+    return st;
 }
 
-/* Ends the transaction: COMMIT when the operation succeeded -- st is what
- * it answers --, ROLLBACK otherwise. A failed COMMIT is an error, rolled
- * back: nothing was stored, so nothing may be acknowledged. */
+/* Ends the change: COMMIT when the operation succeeded -- st is what it
+ * answers --, ROLLBACK otherwise; then the writer's connection is free. A
+ * failed COMMIT is an error, rolled back: nothing was stored, so nothing
+ * may be acknowledged. */
 static enum store_status finish(struct store *s, enum store_status st)
 {
     int keep = st == STORE_OK || st == STORE_REPLAYED || st == STORE_KEY_REUSED;
-    if (keep && exec(s, "COMMIT") == 0)
+    if (keep && exec(s->db, "COMMIT") == 0) {
+        pthread_mutex_unlock(&s->lock);
         return st;
-    exec(s, "ROLLBACK");
+    }
+    exec(s->db, "ROLLBACK");
+    pthread_mutex_unlock(&s->lock);
     return keep ? STORE_ERROR : st;
+}
+
+/* Lends a reader's connection to this request: there is always one for
+ * each worker thread, so it hardly ever waits. */
+static sqlite3 *reader_take(struct store *s)
+{
+    pthread_mutex_lock(&s->idle_lock);
+    while (s->nidle == 0)
+        pthread_cond_wait(&s->idle_back, &s->idle_lock);
+    sqlite3 *db = s->idle[--s->nidle];
+    pthread_mutex_unlock(&s->idle_lock);
+    return db;
+}
+
+static void reader_return(struct store *s, sqlite3 *db)
+{
+    pthread_mutex_lock(&s->idle_lock);
+    s->idle[s->nidle++] = db;
+    pthread_cond_signal(&s->idle_back);
+    pthread_mutex_unlock(&s->idle_lock);
 }
 
 /* Binds the fields of the items row a client sends -- name, qty, price,
@@ -200,19 +284,19 @@ static int bind_fields(sqlite3_stmt *st, const struct item *in)
 }
 
 /* What a failed step of a change means: another item has the sku (the
- * UNIQUE index said so), or an error. */
+ * UNIQUE index said so), or failure()'s answer. */
 static enum store_status step_failed(struct store *s)
 {
     return sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE ? STORE_CONFLICT
-                                                                       : STORE_ERROR;
+                                                                       : failure(s->db);
 }
 
-/* The item with id into out (the lock held). */
-static enum store_status get_locked(struct store *s, int64_t id, struct item *out)
+/* The item with id into out, read on db. */
+static enum store_status get_row(sqlite3 *db, int64_t id, struct item *out)
 {
     sqlite3_stmt *st = NULL;
     enum store_status rc = STORE_ERROR;
-    if (sqlite3_prepare_v2(s->db, "SELECT " COLUMNS " FROM items WHERE id = ?1", -1, &st,
+    if (sqlite3_prepare_v2(db, "SELECT " COLUMNS " FROM items WHERE id = ?1", -1, &st,
                            NULL) == SQLITE_OK &&
         sqlite3_bind_int64(st, 1, id) == SQLITE_OK) {
         int step = sqlite3_step(st);
@@ -221,7 +305,7 @@ static enum store_status get_locked(struct store *s, int64_t id, struct item *ou
                                   : STORE_ERROR;
     }
     sqlite3_finalize(st);
-    if (rc == STORE_OK && load_tags(s, out) < 0) {
+    if (rc == STORE_OK && load_tags(db, out) < 0) {
         item_free(out);
         rc = STORE_ERROR;
     }
@@ -246,28 +330,27 @@ static enum store_status create_locked(struct store *s, const struct item *in, s
     if (rc != STORE_OK)
         return rc;
     int64_t id = sqlite3_last_insert_rowid(s->db);
-    return save_tags(s, id, in) == 0 ? get_locked(s, id, out) : STORE_ERROR;
+    return save_tags(s, id, in) == 0 ? get_row(s->db, id, out) : STORE_ERROR;
 }
 
 /* ---- the operations ----------------------------------------------------------- */
 
 enum store_status store_create(struct store *s, const struct item *in, struct item *out)
 {
-    pthread_mutex_lock(&s->lock);
     enum store_status st = begin(s);
     if (st == STORE_OK)
         st = finish(s, create_locked(s, in, out));
     if (st != STORE_OK)
         item_free(out);
-    pthread_mutex_unlock(&s->lock);
     return st;
 }
 
 enum store_status store_get(struct store *s, int64_t id, struct item *out)
 {
-    pthread_mutex_lock(&s->lock);
-    enum store_status st = get_locked(s, id, out);
-    pthread_mutex_unlock(&s->lock);
+    sqlite3 *db = reader_take(s);
+    enum store_status st = exec(db, "BEGIN") == 0 ? get_row(db, id, out) : failure(db);
+    exec(db, "COMMIT"); /* a read: nothing to keep, the snapshot to let go */
+    reader_return(s, db);
     return st;
 }
 
@@ -276,50 +359,75 @@ enum store_status store_get(struct store *s, int64_t id, struct item *out)
 static enum store_status why_unchanged(struct store *s, int64_t id)
 {
     struct item it = {0};
-    enum store_status st = get_locked(s, id, &it);
+    enum store_status st = get_row(s->db, id, &it);
     item_free(&it);
     return st == STORE_OK ? STORE_STALE : st;
+}
+
+/* Writes in as item id, if it is at version (0: any), inside the caller's
+ * transaction; out gets the stored item. */
+static enum store_status update_locked(struct store *s, int64_t id, int64_t version,
+                                       const struct item *in, struct item *out)
+{
+    sqlite3_stmt *st = NULL;
+    char now[STORE_TIME_LEN + 1];
+    enum store_status rc = STORE_ERROR;
+    store_time_now(now);
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE items SET name = ?1, qty = ?2, price = ?3, sku = ?4, "
+                           "version = version + 1, updated_at = ?5 "
+                           "WHERE id = ?6 AND (?7 = 0 OR version = ?7)",
+                           -1, &st, NULL) == SQLITE_OK &&
+        bind_fields(st, in) == 0 &&
+        sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 6, id) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 7, version) == SQLITE_OK) {
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = step_failed(s);
+        else if (sqlite3_changes(s->db) == 0)
+            rc = why_unchanged(s, id);
+        else
+            rc = save_tags(s, id, in) == 0 ? get_row(s->db, id, out) : STORE_ERROR;
+    }
+    sqlite3_finalize(st);
+    return rc;
 }
 
 enum store_status store_replace(struct store *s, int64_t id, int64_t version,
                                 const struct item *in, struct item *out)
 {
-    sqlite3_stmt *st = NULL;
-    char now[STORE_TIME_LEN + 1];
-    store_time_now(now);
-    pthread_mutex_lock(&s->lock);
     enum store_status rc = begin(s);
-    if (rc == STORE_OK) {
-        rc = STORE_ERROR;
-        if (sqlite3_prepare_v2(s->db,
-                               "UPDATE items SET name = ?1, qty = ?2, price = ?3, sku = ?4, "
-                               "version = version + 1, updated_at = ?5 "
-                               "WHERE id = ?6 AND (?7 = 0 OR version = ?7)",
-                               -1, &st, NULL) == SQLITE_OK &&
-            bind_fields(st, in) == 0 &&
-            sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-            sqlite3_bind_int64(st, 6, id) == SQLITE_OK &&
-            sqlite3_bind_int64(st, 7, version) == SQLITE_OK) {
-            if (sqlite3_step(st) != SQLITE_DONE)
-                rc = step_failed(s);
-            else if (sqlite3_changes(s->db) == 0)
-                rc = why_unchanged(s, id);
-            else
-                rc = save_tags(s, id, in) == 0 ? get_locked(s, id, out) : STORE_ERROR;
-        }
-        sqlite3_finalize(st);
-        rc = finish(s, rc);
-    }
+    if (rc == STORE_OK)
+        rc = finish(s, update_locked(s, id, version, in, out));
     if (rc != STORE_OK)
         item_free(out);
-    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+enum store_status store_update(struct store *s, int64_t id, store_change_fn change, void *ctx,
+                               struct item *out)
+{
+    /* the write lock first (IMMEDIATE), then the read: no other change
+     * can come between what change() saw and what is written */
+    struct item current = {0}, next = {0};
+    enum store_status rc = begin(s);
+    if (rc != STORE_OK)
+        return rc;
+    if ((rc = get_row(s->db, id, &current)) == STORE_OK) {
+        int c = change(ctx, &current, &next);
+        rc = c > 0 ? STORE_DECLINED : c < 0 ? STORE_ERROR : update_locked(s, id, 0, &next, out);
+    }
+    rc = finish(s, rc);
+    item_free(&current);
+    item_free(&next);
+    if (rc != STORE_OK)
+        item_free(out);
     return rc;
 }
 
 enum store_status store_delete(struct store *s, int64_t id, int64_t version)
 {
     sqlite3_stmt *st = NULL;
-    pthread_mutex_lock(&s->lock);
     enum store_status rc = begin(s);
     if (rc == STORE_OK) {
         rc = STORE_ERROR;
@@ -331,7 +439,6 @@ enum store_status store_delete(struct store *s, int64_t id, int64_t version)
         sqlite3_finalize(st);
         rc = finish(s, rc);
     }
-    pthread_mutex_unlock(&s->lock);
     return rc;
 }
 
@@ -380,8 +487,12 @@ enum store_status store_list(struct store *s, const struct store_query *q, struc
     char *pattern = q->name ? like_pattern(q->name) : NULL;
     enum store_status rc = STORE_ERROR;
     size_t cap = q->limit;
-    pthread_mutex_lock(&s->lock);
-    if ((q->name && !pattern) || sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
+    sqlite3 *db = reader_take(s);
+    if (exec(db, "BEGIN") < 0) {
+        rc = failure(db);
+        goto out;
+    }
+    if ((q->name && !pattern) || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
         !(*items = calloc(cap, sizeof **items)))
         goto out;
     if (pattern)
@@ -404,13 +515,14 @@ enum store_status store_list(struct store *s, const struct store_query *q, struc
         if (read_row(st, &(*items)[*n]) < 0)
             goto out;
         (*n)++;
-        if (load_tags(s, &(*items)[*n - 1]) < 0)
+        if (load_tags(db, &(*items)[*n - 1]) < 0)
             goto out;
     }
-    rc = step == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+    rc = step == SQLITE_DONE ? STORE_OK : failure(db);
 out:
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->lock);
+    exec(db, "COMMIT");
+    reader_return(s, db);
     free(pattern);
     if (rc != STORE_OK) {
         for (size_t i = 0; i < *n; i++)
@@ -532,7 +644,6 @@ enum store_status store_create_once(struct store *s, const char *key, const stru
                                     struct item *out)
 {
     long long now = wall_ms();
-    pthread_mutex_lock(&s->lock);
     enum store_status rc = begin(s);
     if (rc == STORE_OK) {
         /* the key and the item commit together, or neither does; an expired
@@ -544,6 +655,5 @@ enum store_status store_create_once(struct store *s, const char *key, const stru
     }
     if (rc != STORE_OK && rc != STORE_REPLAYED)
         item_free(out);
-    pthread_mutex_unlock(&s->lock);
     return rc;
 }
