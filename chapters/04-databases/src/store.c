@@ -213,6 +213,17 @@ static int read_row(sqlite3_stmt *st, struct item *out)
  * condition variable; store_open() opens them, store_close() closes them
  * (the writer last: the last connection to close checkpoints the WAL). */
 
+/* TODO(stage 7): store_list() on 300,000 items. With db.c's step 3 an
+ * index holds each order; let the page's SQL say exactly that order:
+ *  - after a cursor, WHERE (name, id) > (?2, ?3) -- a row value, compared
+ *    column by column like the index -- and < for DESC (for sort=id,
+ *    id > ?3);
+ *  - without a filter, no name condition at all: pick "name LIKE ?1
+ *    ESCAPE '\'" or "1" (fixed strings) instead of (?1 IS NULL OR ...).
+ * Then in the sqlite3 shell, EXPLAIN QUERY PLAN of your statement says
+ * SEARCH items USING INDEX items_name ((name,id)>(?,?)) -- never SCAN
+ * items with USE TEMP B-TREE FOR ORDER BY. */
+
 /* TODO(stage 3): read every statement of store_create(), store_get(),
  * store_replace(), store_delete(), store_list() and store_create_once()
  * once more: no byte a client sent may be part of a statement's text.

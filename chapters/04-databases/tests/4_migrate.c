@@ -168,10 +168,12 @@ Test(migrate, db_migrate_takes_a_version_1_file_to_version_2_with_every_row)
     int rc = db_migrate(db, err, sizeof err);
     cr_assert(rc == 0, "db_migrate() on a version-1 file of %d items returned %d: %s "
               "(WB_SEED=%llu)", ROWS, rc, err, (unsigned long long)wb_seed());
-    cr_expect(db_version() == 2 && strcmp(db_value(db, "PRAGMA user_version"), "2") == 0,
+    char want[16];
+    snprintf(want, sizeof want, "%d", db_version());
+    cr_expect(db_version() >= 2 && strcmp(db_value(db, "PRAGMA user_version"), want) == 0,
               "after db_migrate() the file is at user_version %s and db_version() is %d; "
-              "expected 2 and 2: append step 2 to migrations[] in db.c",
-              db_value(db, "PRAGMA user_version"), db_version());
+              "expected both 2 (or more, after later stages): append step 2 to migrations[] "
+              "in db.c", db_value(db, "PRAGMA user_version"), db_version());
     cr_expect(strcmp(db_value(db, "SELECT count(*) FROM pragma_table_info('items') WHERE "
                                   "name = 'tags'"), "0") == 0 &&
                   strcmp(db_value(db, "SELECT type FROM pragma_table_info('items') WHERE "
@@ -191,12 +193,12 @@ Test(migrate, db_migrate_takes_a_version_1_file_to_version_2_with_every_row)
                            "on_delete FROM pragma_foreign_key_list('item_tags')"));
     cr_expect(strcmp(db_value(db, "SELECT \"unique\" || ' ' || (SELECT group_concat(name) FROM "
                                   "pragma_index_info(il.name)) FROM pragma_index_list('items') "
-                                  "AS il WHERE origin = 'c'"), "1 sku") == 0,
-              "the index made on items is \"%s\"; expected \"1 sku\": CREATE UNIQUE INDEX "
+                                  "AS il WHERE origin = 'c' AND \"unique\""), "1 sku") == 0,
+              "the unique index made on items is \"%s\"; expected \"1 sku\": CREATE UNIQUE INDEX "
               "items_sku ON items (sku)",
               db_value(db, "SELECT \"unique\" || ' ' || (SELECT group_concat(name) FROM "
                            "pragma_index_info(il.name)) FROM pragma_index_list('items') AS il "
-                           "WHERE origin = 'c'"));
+                           "WHERE origin = 'c' AND \"unique\""));
     char *after = dump(db, ITEMS_V2);
     cr_expect(strcmp(before, after) == 0,
               "the %d items after the migration differ from before it (each row: id | name | "
@@ -288,10 +290,10 @@ Test(migrate, restd_upgrades_a_version_1_file_and_serves_every_item_of_it)
     struct wb_proc *p = wb_start("--db", path, NULL);
     int fd = wb_connect(p);
     t = db_oracle(path);
-    cr_expect(strcmp(db_value(t, "PRAGMA user_version"), "2") == 0 &&
+    cr_expect(atoi(db_value(t, "PRAGMA user_version")) >= 2 &&
                   strcmp(db_value(t, "SELECT count(*) FROM item_tags"), ntags) == 0,
               "restd --db on a version-1 file listens; the file is then at user_version %s "
-              "with %s rows in item_tags; expected 2 and %s (every tag of the file): the "
+              "with %s rows in item_tags; expected 2 or more and %s (every tag of the file): the "
               "server migrates before it listens\n%s", db_value(t, "PRAGMA user_version"),
               db_value(t, "SELECT count(*) FROM sqlite_schema WHERE name = 'item_tags'")[0] == '1'
                   ? db_value(t, "SELECT count(*) FROM item_tags")
