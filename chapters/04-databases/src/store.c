@@ -3,13 +3,14 @@
  * each function: it is the spec the tests check. Given: the struct, the
  * conversions between rows, JSON and items. Yours: store_open() (stage
  * 1), the operations (stage 2), the tags in their own table and the sku
- * (stage 4), a unique sku's 409 (stage 5).
+ * (stage 4), a unique sku's 409 (stage 5), readers and a writer (stage
+ * 6), pages that search an index (stage 7).
  *
  * One connection, used by one request at a time (the mutex): the handlers
  * run on the HTTP layer's worker threads (store_may_block() is 1), and a
  * SQLite connection with its statements belongs to one thread at a time.
- * SQLite has one writer per file anyway; stage 6 of the chapter measures
- * what more connections would buy.
+ * SQLite has one writer per file anyway; stage 6 gives the reads
+ * connections of their own.
  *
  * Every change is one transaction, BEGIN IMMEDIATE ... COMMIT: it takes
  * the write lock before it reads, so that what it read is still true when

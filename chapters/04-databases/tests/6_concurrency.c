@@ -161,10 +161,10 @@ Test(concurrency, patches_at_once_without_if_match_all_succeed)
                                                  "one of 10 PATCHes at once");
             cr_assert(r->status == 200,
                       "round %d: one of 10 PATCHes at once, none with If-Match, got %d; expected "
-                      "200 for all. A PATCH reads, merges and writes at the version it read; "
-                      "when another change came in between (STORE_STALE), a client that sent no "
-                      "If-Match asked for no version: read and merge again (a few times), do not "
-                      "answer 412\n%s", round, r->status, wb_describe(p));
+                      "200 for all: a client that sent no If-Match asked for no version. "
+                      "store_update() takes the write lock (BEGIN IMMEDIATE) before it reads the "
+                      "item, so no other change comes between the read, the merge and the "
+                      "write -- no STORE_STALE, no 412, no retry\n%s", round, r->status, wb_describe(p));
             ht_free(r);
         }
     }

@@ -16,9 +16,11 @@
  * rolls all of it back. Every read is one transaction too, BEGIN ...
  * COMMIT: an item's row and its tags from one snapshot. A request waits
  * for the writer's mutex and SQLite's lock (another process's, such as
- * the sqlite3 shell's) busy_ms in all; then STORE_BUSY (503). Every value goes in as a bound parameter; the only
- * text built into SQL is the ORDER BY column and direction, chosen from
- * fixed strings by enum. */
+ * the sqlite3 shell's) busy_ms in all; then STORE_BUSY (503).
+ *
+ * Every value goes in as a bound parameter; the only text built into SQL
+ * is the ORDER BY column and direction and the page's conditions, chosen
+ * from fixed strings by enum. */
 #define _POSIX_C_SOURCE 200809L
 #include "store.h"
 
@@ -248,9 +250,11 @@ static enum store_status finish(struct store *s, enum store_status st)
         pthread_mutex_unlock(&s->lock);
         return st;
     }
+    if (keep)
+        st = failure(s->db); /* the COMMIT's: busy or an error, nothing stored */
     exec(s->db, "ROLLBACK");
     pthread_mutex_unlock(&s->lock);
-    return keep ? STORE_ERROR : st;
+    return st;
 }
 
 /* Lends a reader's connection to this request: there is always one for
