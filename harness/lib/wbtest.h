@@ -113,7 +113,7 @@ struct wb_proc {
  * words are added to every start whose arguments do not hold the first of
  * them already, with {tmp} replaced by wb_tmpdir(). */
 #define WB_START_MS 5000
-#define WB_MAX_PROCS 4
+#define WB_MAX_PROCS 16
 struct wb_proc *wb_start(const char *arg, ...);
 
 /* Like wb_start, but returns NULL instead of failing; why[0..whylen) says

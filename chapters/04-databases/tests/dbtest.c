@@ -9,8 +9,11 @@
 
 const char *db_tmp_path(const char *name)
 {
-    char *p = wb_msgbuf(512);
-    snprintf(p, 512, "%s/%s", wb_tmpdir(), name);
+    /* not a message slot: a path must outlive many messages */
+    static char paths[DB_TMP_PATHS][512];
+    static int next;
+    char *p = paths[next++ % DB_TMP_PATHS];
+    snprintf(p, sizeof paths[0], "%s/%s", wb_tmpdir(), name);
     return p;
 }
 

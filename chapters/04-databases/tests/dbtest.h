@@ -8,7 +8,8 @@
 
 #include <sqlite3.h>
 
-/* "<the test's directory>/<name>", in a message slot (wb_msgbuf). */
+/* "<the test's directory>/<name>", valid until DB_TMP_PATHS more calls. */
+#define DB_TMP_PATHS 16
 const char *db_tmp_path(const char *name);
 
 /* The test's connection to path, an existing file; a busy timeout of 5 s. */

@@ -95,12 +95,19 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
+    /* the readers first: the last connection to close -- the writer's --
+     * checkpoints the WAL into the file and deletes it. sqlite3_close()
+     * refuses (SQLITE_BUSY) while a statement is not finalized: a bug to
+     * report, as the -wal then stays behind. */
     for (int i = 0; i < STORE_READERS; i++)
-        sqlite3_close(s->readers[i]);
+        if (sqlite3_close(s->readers[i]) != SQLITE_OK)
+            fprintf(stderr, "store: a reader's connection does not close: %s\n",
+                    sqlite3_errmsg(s->readers[i]));
     /* statistics for the query planner, where they are worth it (cheap:
      * https://sqlite.org/pragma.html#pragma_optimize) */
     sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
-    sqlite3_close(s->db); /* the last connection: checkpoints, removes -wal */
+    if (sqlite3_close(s->db) != SQLITE_OK)
+        fprintf(stderr, "store: the database does not close: %s\n", sqlite3_errmsg(s->db));
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->idle_lock);
     pthread_cond_destroy(&s->idle_back);
