@@ -106,7 +106,6 @@ Test(indexes, a_deep_page_of_300000_items_costs_about_a_lookup, .timeout = 60)
 {
     const char *path = db_tmp_path("items.db");
     struct wb_proc *p = wb_start("--db", path, NULL);
-    int fd = wb_connect(p);
     sqlite3 *db = db_oracle(path);
     /* 300,000 rows in one transaction, made by SQLite itself: names with
      * many ties, qty and price spread out */
@@ -120,6 +119,7 @@ Test(indexes, a_deep_page_of_300000_items_costs_about_a_lookup, .timeout = 60)
     db_exec(db, seed);
     db_exec(db, "COMMIT");
 
+    int fd = wb_connect(p); /* now: an idle connection is closed after a while */
     long long lookup = time_get(p, fd, "/items/150000", 9);
     for (size_t i = 0; i < NORDERS; i++) {
         /* the place of the item 290,000 positions into this order, as the

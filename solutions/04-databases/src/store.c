@@ -49,6 +49,9 @@ struct store {
     pthread_cond_t idle_back; /* a reader came back */
 };
 
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
+static void release(sqlite3_stmt *st);
+
 /* An item's row; its tags are rows of item_tags (load_tags()). */
 #define COLUMNS "id, name, qty, price, sku, version, created_at, updated_at"
 
@@ -91,23 +94,31 @@ fail:
     return NULL;
 }
 
+/* Finalizes the statements db kept (prepare()), then closes it.
+ * sqlite3_close() refuses (SQLITE_BUSY) while a statement is left: then
+ * the -wal stays behind, and the log says so. */
+static void close_connection(sqlite3 *db)
+{
+    sqlite3_stmt *p;
+    while ((p = sqlite3_next_stmt(db, NULL)))
+        sqlite3_finalize(p);
+    if (sqlite3_close(db) != SQLITE_OK)
+        fprintf(stderr, "store: a connection to the database does not close: %s\n",
+                sqlite3_errmsg(db));
+}
+
 void store_close(struct store *s)
 {
     if (!s)
         return;
     /* the readers first: the last connection to close -- the writer's --
-     * checkpoints the WAL into the file and deletes it. sqlite3_close()
-     * refuses (SQLITE_BUSY) while a statement is not finalized: a bug to
-     * report, as the -wal then stays behind. */
+     * checkpoints the WAL into the file and deletes it */
     for (int i = 0; i < STORE_READERS; i++)
-        if (sqlite3_close(s->readers[i]) != SQLITE_OK)
-            fprintf(stderr, "store: a reader's connection does not close: %s\n",
-                    sqlite3_errmsg(s->readers[i]));
+        close_connection(s->readers[i]);
     /* statistics for the query planner, where they are worth it (cheap:
      * https://sqlite.org/pragma.html#pragma_optimize) */
     sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
-    if (sqlite3_close(s->db) != SQLITE_OK)
-        fprintf(stderr, "store: the database does not close: %s\n", sqlite3_errmsg(s->db));
+    close_connection(s->db);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->idle_lock);
     pthread_cond_destroy(&s->idle_back);
@@ -160,8 +171,7 @@ static int load_tags(sqlite3 *db, struct item *it)
 {
     sqlite3_stmt *st = NULL;
     int step = SQLITE_ERROR;
-    if (sqlite3_prepare_v2(db, "SELECT tag FROM item_tags WHERE item_id = ?1 ORDER BY position",
-                           -1, &st, NULL) == SQLITE_OK &&
+    if (prepare(db, "SELECT tag FROM item_tags WHERE item_id = ?1 ORDER BY position", &st) == SQLITE_OK &&
         sqlite3_bind_int64(st, 1, it->id) == SQLITE_OK) {
         while ((step = sqlite3_step(st)) == SQLITE_ROW) {
             char **more = realloc(it->tags, (it->ntags + 1) * sizeof *more);
@@ -174,7 +184,7 @@ static int load_tags(sqlite3 *db, struct item *it)
             it->ntags++;
         }
     }
-    sqlite3_finalize(st);
+    release(st);
     return step == SQLITE_DONE ? 0 : -1;
 }
 
@@ -185,30 +195,60 @@ static int save_tags(struct store *s, int64_t id, const struct item *in)
 {
     sqlite3_stmt *st = NULL;
     int ok = 0;
-    if (sqlite3_prepare_v2(s->db, "DELETE FROM item_tags WHERE item_id = ?1", -1, &st, NULL) ==
+    if (prepare(s->db, "DELETE FROM item_tags WHERE item_id = ?1", &st) ==
             SQLITE_OK &&
         sqlite3_bind_int64(st, 1, id) == SQLITE_OK)
         ok = sqlite3_step(st) == SQLITE_DONE;
-    sqlite3_finalize(st);
+    release(st);
     st = NULL;
-    if (!ok || sqlite3_prepare_v2(s->db, "INSERT INTO item_tags (item_id, position, tag) "
-                                         "VALUES (?1, ?2, ?3)",
-                                  -1, &st, NULL) != SQLITE_OK)
+    if (!ok || prepare(s->db, "INSERT INTO item_tags (item_id, position, tag) "
+                                         "VALUES (?1, ?2, ?3)", &st) != SQLITE_OK)
         ok = 0;
     for (size_t i = 0; ok && i < in->ntags; i++)
         ok = sqlite3_reset(st) == SQLITE_OK && sqlite3_bind_int64(st, 1, id) == SQLITE_OK &&
              sqlite3_bind_int64(st, 2, (sqlite3_int64)i) == SQLITE_OK &&
              sqlite3_bind_text(st, 3, in->tags[i], -1, SQLITE_TRANSIENT) == SQLITE_OK &&
              sqlite3_step(st) == SQLITE_DONE;
-    sqlite3_finalize(st);
+    release(st);
     return ok ? 0 : -1;
 }
 
 /* ---- statements and transactions --------------------------------------------- */
 
+/* A statement for sql on db, ready to bind and step: the one made for the
+ * same text before, reset, or a new one that the connection keeps. A small
+ * statement costs more to compile than to run, so each connection keeps
+ * every statement it has made (SQLITE_PREPARE_PERSISTENT) and finds it
+ * again by its text (sqlite3_next_stmt(), sqlite3_sql()); a statement in
+ * use is not taken twice. Give it back with release(), not
+ * sqlite3_finalize(); store_close() finalizes them all. */
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+    for (sqlite3_stmt *p = sqlite3_next_stmt(db, NULL); p; p = sqlite3_next_stmt(db, p))
+        if (!sqlite3_stmt_busy(p) && strcmp(sqlite3_sql(p), sql) == 0) {
+            *st = p;
+            return SQLITE_OK;
+        }
+    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+}
+
+/* Gives a statement back to its connection: reset (a SELECT left
+ * half-read would hold its read transaction), no values bound. */
+static void release(sqlite3_stmt *st)
+{
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+}
+
+/* Runs one statement without results (BEGIN, COMMIT, ROLLBACK). */
 static int exec(sqlite3 *db, const char *sql)
 {
-    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(db, sql, &st) == SQLITE_OK ? sqlite3_step(st) : SQLITE_ERROR;
+    release(st);
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* What a failed statement on db means for the client: STORE_BUSY when a
@@ -310,15 +350,14 @@ static enum store_status get_row(sqlite3 *db, int64_t id, struct item *out)
 {
     sqlite3_stmt *st = NULL;
     enum store_status rc = STORE_ERROR;
-    if (sqlite3_prepare_v2(db, "SELECT " COLUMNS " FROM items WHERE id = ?1", -1, &st,
-                           NULL) == SQLITE_OK &&
+    if (prepare(db, "SELECT " COLUMNS " FROM items WHERE id = ?1", &st) == SQLITE_OK &&
         sqlite3_bind_int64(st, 1, id) == SQLITE_OK) {
         int step = sqlite3_step(st);
         rc = step == SQLITE_DONE ? STORE_NOT_FOUND
              : step == SQLITE_ROW ? (read_row(st, out) == 0 ? STORE_OK : STORE_ERROR)
                                   : STORE_ERROR;
     }
-    sqlite3_finalize(st);
+    release(st);
     if (rc == STORE_OK && load_tags(db, out) < 0) {
         item_free(out);
         rc = STORE_ERROR;
@@ -333,14 +372,12 @@ static enum store_status create_locked(struct store *s, const struct item *in, s
     char now[STORE_TIME_LEN + 1];
     enum store_status rc = STORE_ERROR;
     store_time_now(now);
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO items (name, qty, price, sku, version, created_at, "
-                           "updated_at) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)",
-                           -1, &st, NULL) == SQLITE_OK &&
+    if (prepare(s->db, "INSERT INTO items (name, qty, price, sku, version, created_at, "
+                           "updated_at) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)", &st) == SQLITE_OK &&
         bind_fields(st, in) == 0 &&
         sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT) == SQLITE_OK)
         rc = sqlite3_step(st) == SQLITE_DONE ? STORE_OK : step_failed(s);
-    sqlite3_finalize(st);
+    release(st);
     if (rc != STORE_OK)
         return rc;
     int64_t id = sqlite3_last_insert_rowid(s->db);
@@ -387,11 +424,9 @@ static enum store_status update_locked(struct store *s, int64_t id, int64_t vers
     char now[STORE_TIME_LEN + 1];
     enum store_status rc = STORE_ERROR;
     store_time_now(now);
-    if (sqlite3_prepare_v2(s->db,
-                           "UPDATE items SET name = ?1, qty = ?2, price = ?3, sku = ?4, "
+    if (prepare(s->db, "UPDATE items SET name = ?1, qty = ?2, price = ?3, sku = ?4, "
                            "version = version + 1, updated_at = ?5 "
-                           "WHERE id = ?6 AND (?7 = 0 OR version = ?7)",
-                           -1, &st, NULL) == SQLITE_OK &&
+                           "WHERE id = ?6 AND (?7 = 0 OR version = ?7)", &st) == SQLITE_OK &&
         bind_fields(st, in) == 0 &&
         sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
         sqlite3_bind_int64(st, 6, id) == SQLITE_OK &&
@@ -403,7 +438,7 @@ static enum store_status update_locked(struct store *s, int64_t id, int64_t vers
         else
             rc = save_tags(s, id, in) == 0 ? get_row(s->db, id, out) : STORE_ERROR;
     }
-    sqlite3_finalize(st);
+    release(st);
     return rc;
 }
 
@@ -445,12 +480,11 @@ enum store_status store_delete(struct store *s, int64_t id, int64_t version)
     enum store_status rc = begin(s);
     if (rc == STORE_OK) {
         rc = STORE_ERROR;
-        if (sqlite3_prepare_v2(s->db, "DELETE FROM items WHERE id = ?1 AND (?2 = 0 OR version = ?2)",
-                               -1, &st, NULL) == SQLITE_OK &&
+        if (prepare(s->db, "DELETE FROM items WHERE id = ?1 AND (?2 = 0 OR version = ?2)", &st) == SQLITE_OK &&
             sqlite3_bind_int64(st, 1, id) == SQLITE_OK &&
             sqlite3_bind_int64(st, 2, version) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE)
             rc = sqlite3_changes(s->db) ? STORE_OK : why_unchanged(s, id);
-        sqlite3_finalize(st);
+        release(st);
         rc = finish(s, rc);
     }
     return rc;
@@ -507,7 +541,7 @@ enum store_status store_list(struct store *s, const struct store_query *q, struc
         rc = failure(db);
         goto out;
     }
-    if ((q->name && !pattern) || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+    if ((q->name && !pattern) || prepare(db, sql, &st) != SQLITE_OK ||
         !(*items = calloc(cap, sizeof **items)))
         goto out;
     if (pattern)
@@ -535,7 +569,7 @@ enum store_status store_list(struct store *s, const struct store_query *q, struc
     }
     rc = step == SQLITE_DONE ? STORE_OK : failure(db);
 out:
-    sqlite3_finalize(st);
+    release(st);
     exec(db, "COMMIT");
     reader_return(s, db);
     free(pattern);
@@ -598,9 +632,7 @@ static enum store_status find_key(struct store *s, const char *key, const struct
 {
     sqlite3_stmt *st = NULL;
     enum store_status rc = STORE_ERROR;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT item FROM idempotency_keys WHERE key = ?1 AND created_ms > ?2",
-                           -1, &st, NULL) == SQLITE_OK &&
+    if (prepare(s->db, "SELECT item FROM idempotency_keys WHERE key = ?1 AND created_ms > ?2", &st) == SQLITE_OK &&
         sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
         sqlite3_bind_int64(st, 2, now - STORE_KEY_TTL_MS) == SQLITE_OK) {
         int step = sqlite3_step(st);
@@ -613,7 +645,7 @@ static enum store_status find_key(struct store *s, const char *key, const struct
                 item_free(out);
         }
     }
-    sqlite3_finalize(st);
+    release(st);
     return rc;
 }
 
@@ -630,27 +662,23 @@ static enum store_status remember_key(struct store *s, const char *key, const st
     /* the keys past their time or their number go first (an expired
      * record of this very key among them) */
     if (text &&
-        sqlite3_prepare_v2(s->db,
-                           "DELETE FROM idempotency_keys WHERE created_ms <= ?1 OR key IN (SELECT "
+        prepare(s->db, "DELETE FROM idempotency_keys WHERE created_ms <= ?1 OR key IN (SELECT "
                            "key FROM idempotency_keys ORDER BY created_ms DESC, rowid DESC "
-                           "LIMIT -1 OFFSET ?2)",
-                           -1, &st, NULL) == SQLITE_OK &&
+                           "LIMIT -1 OFFSET ?2)", &st) == SQLITE_OK &&
         sqlite3_bind_int64(st, 1, now - STORE_KEY_TTL_MS) == SQLITE_OK &&
         sqlite3_bind_int(st, 2, STORE_KEYS_MAX - 1) == SQLITE_OK)
         ok = sqlite3_step(st) == SQLITE_DONE;
-    sqlite3_finalize(st);
+    release(st);
     st = NULL;
     if (ok &&
-        sqlite3_prepare_v2(s->db,
-                           "INSERT INTO idempotency_keys (key, item, created_ms) VALUES (?1, ?2, ?3)",
-                           -1, &st, NULL) == SQLITE_OK &&
+        prepare(s->db, "INSERT INTO idempotency_keys (key, item, created_ms) VALUES (?1, ?2, ?3)", &st) == SQLITE_OK &&
         sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
         sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
         sqlite3_bind_int64(st, 3, now) == SQLITE_OK)
         ok = sqlite3_step(st) == SQLITE_DONE;
     else
         ok = 0;
-    sqlite3_finalize(st);
+    release(st);
     cJSON_free(text);
     return ok ? STORE_OK : STORE_ERROR;
 }
