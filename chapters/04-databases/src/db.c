@@ -55,8 +55,8 @@ static const char *const migrations[] = {
 
     /* TODO(stage 7): step 3, an index for every order a page can ask for:
      * CREATE INDEX items_name ON items (name, id); the same for qty and
-     * for price. The id in each makes the index's order the page's order,
-     * ties included, so ORDER BY name, id LIMIT 21 reads 21 entries of it
+     * for price. The index then holds the rows in the page's order, ties
+     * included, so ORDER BY name, id LIMIT 21 reads 21 entries of it
      * instead of sorting the table. https://sqlite.org/queryplanner.html */
 };
 

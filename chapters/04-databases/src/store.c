@@ -228,8 +228,9 @@ static int read_row(sqlite3_stmt *st, struct item *out)
  *  - without a filter, no name condition at all: pick "name LIKE ?1
  *    ESCAPE '\'" or "1" (fixed strings) instead of (?1 IS NULL OR ...).
  * Then in the sqlite3 shell, EXPLAIN QUERY PLAN of your statement says
- * SEARCH items USING INDEX items_name ((name,id)>(?,?)) -- never SCAN
- * items with USE TEMP B-TREE FOR ORDER BY. */
+ * SCAN items USING INDEX items_name for a first page and SEARCH items
+ * USING INDEX items_name (name>?) after a cursor -- never USE TEMP
+ * B-TREE FOR ORDER BY. */
 
 /* TODO(stage 3): read every statement of store_create(), store_get(),
  * store_replace(), store_delete(), store_list() and store_create_once()

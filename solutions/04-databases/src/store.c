@@ -113,11 +113,13 @@ void store_close(struct store *s)
         return;
     /* the readers first: the last connection to close -- the writer's --
      * checkpoints the WAL into the file and deletes it */
-    for (int i = 0; i < STORE_READERS; i++)
+    for (int i = 0; i < STORE_READERS; i++) {
+        /* statistics for the query planner where this connection's queries
+         * would have used them -- the readers ran the pages (cheap:
+         * https://sqlite.org/pragma.html#pragma_optimize) */
+        sqlite3_exec(s->readers[i], "PRAGMA optimize", NULL, NULL, NULL);
         close_connection(s->readers[i]);
-    /* statistics for the query planner, where they are worth it (cheap:
-     * https://sqlite.org/pragma.html#pragma_optimize) */
-    sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
+    }
     close_connection(s->db);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->idle_lock);
