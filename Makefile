@@ -35,6 +35,7 @@ help:
 	@echo "  make test                         verify the workbook (solutions pass, stubs fail)"
 	@echo "  make bench CHAPTER=http           requests/s of your server, the reference and nginx (wrk)"
 	@echo "  make bench CHAPTER=rest           requests/s of your API, the reference and Express on Node.js (wrk)"
+	@echo "  make bench CHAPTER=databases      requests/s on SQLite beside raw inserts and 03's in-memory store (wrk)"
 	@echo "  make fuzz CHAPTER=http [IMPL=learner] [FUZZ_TIME=60]   fuzz the request parser (libFuzzer)"
 	@echo "  make deps                         install the libraries the workbook needs"
 	@echo "  make clean                        remove build output (not your code, not your progress)"

@@ -4,7 +4,7 @@
  * conversions between rows, JSON and items. Yours: store_open() (stage
  * 1), the operations (stage 2), the tags in their own table and the sku
  * (stage 4), a unique sku's 409 (stage 5), readers and a writer (stage
- * 6), pages that search an index (stage 7).
+ * 6), pages that search an index (stage 7), a clean close (stage 8).
  *
  * One connection, used by one request at a time (the mutex): the handlers
  * run on the HTTP layer's worker threads (store_may_block() is 1), and a
@@ -58,8 +58,8 @@ struct store *store_open(const char *spec, int busy_ms, char *err, size_t errlen
 }
 
 /* TODO(stage 8): close every connection you opened -- after stage 6 the
- * readers first, the writer last: the last connection to close
- * checkpoints the WAL into the file and deletes the -wal. sqlite3_close()
+ * readers and the writer: whichever closes last checkpoints the WAL into
+ * the file and deletes the -wal. sqlite3_close()
  * answers SQLITE_BUSY when a statement was never finalized: check it and
  * say so on stderr (the -wal then stays: look for a path that skips
  * sqlite3_finalize()). */
@@ -218,7 +218,7 @@ static int read_row(sqlite3_stmt *st, struct item *out)
  *    STORE_ERROR.
  * The struct needs busy_ms, the readers, the stack, its mutex and
  * condition variable; store_open() opens them, store_close() closes them
- * (the writer last: the last connection to close checkpoints the WAL). */
+ * all (the last to close checkpoints the WAL). */
 
 /* TODO(stage 7): store_list() on 300,000 items. With db.c's step 3 an
  * index holds each order; let the page's SQL say exactly that order:

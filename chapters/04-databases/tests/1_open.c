@@ -254,3 +254,24 @@ Test(open, restd_refuses_a_file_it_cannot_use_with_a_message_and_no_listening)
                   ms, wb_describe(last));
     }
 }
+
+Test(open, restd_refuses_a_busy_ms_that_is_not_a_number_of_ms)
+{
+    static const char *const values[] = {"0", "-5", "abc", "100000", ""};
+    /* First a value it takes: refusing everything is no answer. */
+    wb_stop(wb_start("--db", db_tmp_path("good.db"), "--busy-ms", "500", NULL), 2000);
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        char why[512];
+        const char *args[] = {"--db", db_tmp_path("items.db"), "--busy-ms", values[i], NULL};
+        struct wb_proc *p = wb_try_start(why, sizeof why, args);
+        struct wb_proc *last = wb_last();
+        cr_assert(p == NULL, "restd --busy-ms \"%s\" started listening; expected it to refuse "
+                  "the value (1 to 60000 ms) and exit with its usage", values[i]);
+        int status = 0;
+        cr_assert(wb_wait_exit(last, 2000, &status), "restd --busy-ms \"%s\" did not exit",
+                  values[i]);
+        int refused = WIFEXITED(status) && WEXITSTATUS(status) != 0;
+        cr_expect(refused, "restd --busy-ms \"%s\": expected an exit status other than 0\n%s",
+                  values[i], wb_describe(last));
+    }
+}

@@ -2,8 +2,9 @@
  * reading, changing, listing, conditions and idempotency keys run again
  * on --db (compiled from chapters/03-rest/tests into this suite: see
  * harness/lib/wbreuse.h), and the tests here check what only a database
- * can keep: items and ETags across a restart, ids never given twice, and
- * a walk through the pages that equals the test's own SELECT. */
+ * can keep: items and ETags across a restart, ids never given twice,
+ * idempotency keys, deletes and skus across a restart, and a walk through
+ * the pages that equals the test's own SELECT. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,4 +179,87 @@ Test(persist, a_walk_through_the_pages_equals_the_databases_own_order)
                   (unsigned long long)wb_seed());
     }
     sqlite3_close(db);
+}
+
+/* Stops p with SIGTERM, which must end it with status 0, and starts
+ * restd again on the same file. */
+static struct wb_proc *restart(struct wb_proc *p, const char *path)
+{
+    int status = wb_stop(p, 2000);
+    int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    cr_assert(clean, "restd --db did not exit 0 on SIGTERM\n%s", wb_describe(p));
+    return wb_start("--db", path, NULL);
+}
+
+Test(persist, an_idempotency_key_survives_a_restart)
+{
+    const char *path = db_tmp_path("items.db");
+    struct wb_proc *p = wb_start("--db", path, NULL);
+    int fd = wb_connect(p);
+    const char *headers = "Content-Type: application/json\r\nIdempotency-Key: \"k-restart\"\r\n";
+    const char *body = "{\"name\":\"pear\",\"qty\":3,\"tags\":[\"fruit\"]}";
+    struct ht_response *first = rc_send(p, fd, "POST", "/items", headers, body, strlen(body));
+    ht_expect_status(p, first, 201, NULL, 0, "POST /items with Idempotency-Key \"k-restart\"");
+    const char *loc = ht_header(first, "Location");
+    char loc1[128];
+    snprintf(loc1, sizeof loc1, "%s", loc ? loc : "(none)");
+
+    p = restart(p, path);
+    fd = wb_connect(p);
+    struct ht_response *again = rc_send(p, fd, "POST", "/items", headers, body, strlen(body));
+    ht_expect_status(p, again, 201, NULL, 0, "the same POST with the same Idempotency-Key, "
+                     "sent again after a restart: the first answer again, 201");
+    loc = ht_header(again, "Location");
+    int same_loc = strcmp(loc1, loc ? loc : "(none)") == 0;
+    int same_body = first->body_len == again->body_len &&
+                    memcmp(first->body, again->body, first->body_len) == 0;
+    cr_expect(same_loc && same_body,
+              "POST /items with Idempotency-Key \"k-restart\" was answered 201, Location %s; "
+              "after a restart the same POST with the same key was answered 201, Location "
+              "%s, body:\n%s\nexpected the first answer again, the same id, Location and "
+              "body. The key was forgotten at the restart: keys kept in memory die with the "
+              "process -- store them in the database (idempotency_keys), in the same "
+              "transaction as their item", loc1, loc ? loc : "(none)",
+              wb_diff(first->body, first->body_len, again->body, again->body_len, 300));
+    ht_free(first);
+    ht_free(again);
+    sqlite3 *db = db_oracle(path);
+    const char *n = db_value(db, "SELECT count(*) FROM items");
+    cr_expect(strcmp(n, "1") == 0,
+              "after a POST with Idempotency-Key \"k-restart\", a restart and the same POST "
+              "again, the table items has %s rows; expected 1: a retry with a known key "
+              "creates nothing, also after a restart", n);
+    sqlite3_close(db);
+}
+
+Test(persist, a_deleted_item_stays_deleted_after_a_restart)
+{
+    const char *path = db_tmp_path("items.db");
+    struct wb_proc *p = wb_start("--db", path, NULL);
+    int fd = wb_connect(p);
+    char kept[64], gone[64];
+    long long kept_id = rc_create(p, fd, "{\"name\":\"kept\",\"tags\":[\"a\"]}", kept, sizeof kept);
+    long long gone_id = rc_create(p, fd, "{\"name\":\"gone\",\"tags\":[\"b\"]}", gone, sizeof gone);
+    struct ht_response *r = rc_send(p, fd, "DELETE", gone, NULL, NULL, 0);
+    ht_expect_status(p, r, 204, NULL, 0, "DELETE of the newer of two items");
+    ht_free(r);
+
+    p = restart(p, path);
+    fd = wb_connect(p);
+    r = rc_send(p, fd, "GET", gone, NULL, NULL, 0);
+    ht_expect_status(p, r, 404, NULL, 0, "GET of an item whose DELETE was answered 204 before "
+                     "a restart: it stays deleted. A 204 says the DELETE is done: it was "
+                     "committed (COMMIT, not ROLLBACK, not a transaction left open) before "
+                     "the answer went out");
+    ht_free(r);
+    r = rc_send(p, fd, "GET", kept, NULL, NULL, 0);
+    ht_expect_status(p, r, 200, NULL, 0, "GET of the other item, never deleted, after a "
+                     "restart: a DELETE removes its own row only (DELETE ... WHERE id = ?1)");
+    ht_free(r);
+    long long next = rc_create(p, fd, "{\"name\":\"new\"}", NULL, 0);
+    cr_expect(next > kept_id && next > gone_id,
+              "items %lld and %lld were created, %lld deleted, the server restarted: a new "
+              "item then got the id %lld; expected one above both -- an id, once given, is "
+              "never given again (AUTOINCREMENT: the largest id ever is kept in "
+              "sqlite_sequence, in the file)", kept_id, gone_id, gone_id, next);
 }

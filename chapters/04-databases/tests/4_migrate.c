@@ -140,7 +140,8 @@ static char *whole_file(sqlite3 *db)
 {
     char *schema = db_fingerprint(db);
     char *items = dump(db, "SELECT * FROM items ORDER BY id");
-    char *rest = dump(db, "SELECT name, seq, NULL FROM sqlite_sequence UNION ALL SELECT key, item, created_ms "
+    char *rest = dump(db, "SELECT name, seq, NULL FROM sqlite_sequence UNION ALL "
+                          "SELECT key, item, created_ms "
                           "FROM idempotency_keys");
     size_t n = strlen(schema) + strlen(items) + strlen(rest) + 1;
     char *all = malloc(n);
@@ -421,4 +422,27 @@ Test(migrate, the_tags_are_rows_which_change_and_go_with_their_item)
     cr_expect(strcmp(db_value(db, "SELECT count(*) FROM pragma_foreign_key_check"), "0") == 0,
               "foreign_key_check finds tags whose item is gone");
     sqlite3_close(db);
+}
+
+Test(migrate, a_second_start_on_a_migrated_file_changes_nothing)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s", db_tmp_path("items.db"));
+    write_v1(path, NULL);
+    struct wb_proc *p = wb_start("--db", path, NULL);
+    wb_stop(p, 2000);
+    sqlite3 *t = db_oracle(path);
+    char *before = whole_file(t);
+    sqlite3_close(t);
+    p = wb_start("--db", path, NULL);
+    wb_stop(p, 2000);
+    t = db_oracle(path);
+    char *after = whole_file(t);
+    sqlite3_close(t);
+    cr_expect(strcmp(before, after) == 0,
+              "a second start on a file the first start migrated changed it:\n%s\nAt the "
+              "newest version db_migrate() has no step to run: it must leave the file alone",
+              wb_diff(before, strlen(before), after, strlen(after), 400));
+    free(before);
+    free(after);
 }

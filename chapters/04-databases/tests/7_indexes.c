@@ -72,6 +72,35 @@ Test(indexes, every_order_is_a_search_in_an_index)
     (void)p;
 }
 
+Test(indexes, the_id_order_and_a_filtered_page_need_no_sort)
+{
+    const char *path = db_tmp_path("items.db");
+    struct wb_proc *p = wb_start("--db", path, NULL);
+    sqlite3 *db = db_oracle(path);
+    static const struct {
+        const char *sql, *what;
+    } cases[] = {
+        {"SELECT * FROM items WHERE id > 7 ORDER BY id ASC LIMIT 21",
+         "sort=id after a cursor: the table is its own index, by id (rowid)"},
+        {"SELECT * FROM items WHERE id < 7 ORDER BY id DESC LIMIT 21", "sort=id&order=desc"},
+        {"SELECT * FROM items WHERE name LIKE '%pea%' ESCAPE '\\' ORDER BY name ASC, id ASC "
+         "LIMIT 21", "name=pea&sort=name: the filter tests each entry of the name index in order"},
+        {"SELECT * FROM items WHERE name LIKE '%pea%' ESCAPE '\\' AND (qty, id) > (5, 7) "
+         "ORDER BY qty ASC, id ASC LIMIT 21", "name=pea&sort=qty after a cursor"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *plan = plan_of(db, cases[i].sql);
+        int ordered = !strstr(plan, "TEMP B-TREE") &&
+                      (strstr(plan, "INDEX") || strstr(plan, "INTEGER PRIMARY KEY"));
+        cr_expect(ordered,
+                  "the page of %s, as SQL:\n  %s\nhas the query plan:\n  %s\nexpected no \"USE "
+                  "TEMP B-TREE FOR ORDER BY\": the rows must come out of an index (or the table, "
+                  "by id) in the page's order", cases[i].what, cases[i].sql, plan);
+    }
+    sqlite3_close(db);
+    (void)p;
+}
+
 /* Median of n values (sorts them). */
 static long long median(long long *v, int n)
 {

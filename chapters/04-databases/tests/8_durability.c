@@ -3,7 +3,8 @@
  * notes each fsync and each 201, in order); kill -9 at random moments
  * under four writing clients loses no acknowledged item, leaves no item
  * without its tags, and a retry of a request that was in flight creates
- * it at most once; SIGTERM leaves a closed database, without a -wal file. */
+ * it at most once; SIGTERM leaves a closed database, without a -wal file,
+ * and first finishes -- and acknowledges -- a change in flight. */
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -240,12 +241,66 @@ Test(durability, sigterm_closes_the_database_and_leaves_no_wal)
               "after restd exited on SIGTERM, %s is still there (%lld bytes): the last "
               "connection to close checkpoints the WAL into the database and deletes it -- "
               "unless a statement was never finalized (sqlite3_close() then fails with "
-              "SQLITE_BUSY) or a connection was never closed. Close every reader, then the "
-              "writer, and check what sqlite3_close() returns",
+              "SQLITE_BUSY) or a connection was never closed. Close every connection, the "
+              "readers and the writer, and check what sqlite3_close() returns",
               wal, left ? (long long)st.st_size : 0LL);
     sqlite3 *db = db_oracle(path);
     cr_expect(strcmp(db_value(db, "SELECT count(*) FROM items"), "1") == 0,
               "after the SIGTERM the file holds %s items; expected 1",
               db_value(db, "SELECT count(*) FROM items"));
     sqlite3_close(db);
+}
+
+Test(durability, sigterm_finishes_a_change_in_flight)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s", db_tmp_path("items.db"));
+    struct wb_proc *p = wb_start("--db", path, "--busy-ms", "4000", NULL);
+    int fd = wb_connect(p);
+    sqlite3 *db = db_oracle(path);
+    db_exec(db, "BEGIN IMMEDIATE"); /* the write lock, as another process would hold it */
+    const char *body = "{\"name\":\"in flight\",\"tags\":[\"a\"]}";
+    char req[256];
+    snprintf(req, sizeof req, "POST /items HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+             "application/json\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+    wb_send_str(p, fd, req);
+    int waits = wb_silent(fd, 300);
+    cr_assert(waits, "a POST was answered, or its connection closed, while the test held the "
+              "write lock: with --busy-ms 4000 it must wait for the lock\n%s", wb_describe(p));
+
+    wb_signal(p, SIGTERM); /* while the POST waits for the lock */
+    int held = wb_silent(fd, 200);
+    db_exec(db, "COMMIT");
+    sqlite3_close(db);
+    char why[256];
+    struct ht_response *r = ht_try_read(fd, 0, 5000, why, sizeof why, NULL, NULL);
+    if (!r)
+        cr_fatal("a POST waited for a write lock the test held; restd got SIGTERM meanwhile, "
+                 "and 200 ms later the lock was free: no answer came (%s)%s. A shutdown "
+                 "finishes the requests it began: it stops accepting, lets the worker finish "
+                 "the change in flight and send its answer (with Connection: close), and "
+                 "only then closes the database and exits 0 -- never drop a change in "
+                 "flight, never close the database under a worker\n%s", why,
+                 held ? "" : " -- the connection ended within 200 ms of the SIGTERM, while "
+                             "the change still waited", wb_describe(p));
+    ht_expect_status(p, r, 201, req, strlen(req), "a POST in flight at SIGTERM, waiting for a "
+                     "lock that was freed 200 ms later, well within --busy-ms 4000: the "
+                     "change is done and acknowledged (Connection: close is fine)");
+    char loc[64];
+    snprintf(loc, sizeof loc, "%s", ht_header(r, "Location") ? ht_header(r, "Location") : "");
+    ht_free(r);
+    int status = 0;
+    int exited = wb_wait_exit(p, 3000, &status);
+    int clean = exited && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    cr_expect(clean, "restd got SIGTERM while a POST waited for the lock, then answered it: it "
+              "must then exit 0, within 3 s -- %s\n%s", exited ? "it exited, but not with 0"
+              : "it is still running", wb_describe(p));
+
+    p = wb_start("--db", path, NULL);
+    fd = wb_connect(p);
+    r = rc_send(p, fd, "GET", loc, NULL, NULL, 0);
+    ht_expect_status(p, r, 200, NULL, 0, "GET, after a restart, of the item whose POST was "
+                     "answered 201 during the shutdown: a 201 means it is in the file, "
+                     "committed before the answer and before the database was closed");
+    ht_free(r);
 }

@@ -111,8 +111,8 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
-    /* the readers first: the last connection to close -- the writer's --
-     * checkpoints the WAL into the file and deletes it */
+    /* every connection: whichever closes last checkpoints the WAL into
+     * the file and deletes it */
     for (int i = 0; i < STORE_READERS; i++) {
         /* statistics for the query planner where this connection's queries
          * would have used them -- the readers ran the pages (cheap:
@@ -173,7 +173,8 @@ static int load_tags(sqlite3 *db, struct item *it)
 {
     sqlite3_stmt *st = NULL;
     int step = SQLITE_ERROR;
-    if (prepare(db, "SELECT tag FROM item_tags WHERE item_id = ?1 ORDER BY position", &st) == SQLITE_OK &&
+    if (prepare(db, "SELECT tag FROM item_tags WHERE item_id = ?1 ORDER BY position", &st) ==
+            SQLITE_OK &&
         sqlite3_bind_int64(st, 1, it->id) == SQLITE_OK) {
         while ((step = sqlite3_step(st)) == SQLITE_ROW) {
             char **more = realloc(it->tags, (it->ntags + 1) * sizeof *more);
@@ -482,7 +483,8 @@ enum store_status store_delete(struct store *s, int64_t id, int64_t version)
     enum store_status rc = begin(s);
     if (rc == STORE_OK) {
         rc = STORE_ERROR;
-        if (prepare(s->db, "DELETE FROM items WHERE id = ?1 AND (?2 = 0 OR version = ?2)", &st) == SQLITE_OK &&
+        if (prepare(s->db, "DELETE FROM items WHERE id = ?1 AND (?2 = 0 OR version = ?2)", &st) ==
+                SQLITE_OK &&
             sqlite3_bind_int64(st, 1, id) == SQLITE_OK &&
             sqlite3_bind_int64(st, 2, version) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE)
             rc = sqlite3_changes(s->db) ? STORE_OK : why_unchanged(s, id);
@@ -634,7 +636,8 @@ static enum store_status find_key(struct store *s, const char *key, const struct
 {
     sqlite3_stmt *st = NULL;
     enum store_status rc = STORE_ERROR;
-    if (prepare(s->db, "SELECT item FROM idempotency_keys WHERE key = ?1 AND created_ms > ?2", &st) == SQLITE_OK &&
+    if (prepare(s->db, "SELECT item FROM idempotency_keys WHERE key = ?1 AND created_ms > ?2",
+                &st) == SQLITE_OK &&
         sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
         sqlite3_bind_int64(st, 2, now - STORE_KEY_TTL_MS) == SQLITE_OK) {
         int step = sqlite3_step(st);
@@ -673,7 +676,8 @@ static enum store_status remember_key(struct store *s, const char *key, const st
     release(st);
     st = NULL;
     if (ok &&
-        prepare(s->db, "INSERT INTO idempotency_keys (key, item, created_ms) VALUES (?1, ?2, ?3)", &st) == SQLITE_OK &&
+        prepare(s->db, "INSERT INTO idempotency_keys (key, item, created_ms) VALUES (?1, ?2, ?3)",
+                &st) == SQLITE_OK &&
         sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
         sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
         sqlite3_bind_int64(st, 3, now) == SQLITE_OK)
