@@ -5,10 +5,11 @@
 # the API (chapters/03-rest/bench/seed.lua), the CPU use of other programs,
 # medians and ratios. The caller sets, before it sources this:
 #   here      its chapter's folder
-#   conns     wrk's connections; time_s: seconds per run
+#   conns     wrk's connections; time_s: seconds per run; rounds: runs
+#   apis      the servers measured, NAME:PORT words (warm_up, api_round)
 #   lua_dir   the folder of seed.lua (BENCH_ITEMS in the environment)
 #   work_in   where the work folder goes (default: $TMPDIR or /tmp)
-# shellcheck shell=sh disable=SC2034 # pinned, server, port: the caller's
+# shellcheck shell=sh disable=SC2034,SC2154 # variables shared with the caller
 
 # Servers on core 0, wrk on core 1, when there are two cores to pin to.
 ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
@@ -140,4 +141,35 @@ ratio() {
   else
     echo "n/a"
   fi
+}
+
+# warm_up -- 1 s of GET /items/{id} and of POST /items on each server of
+# $apis (NAME:PORT words), not counted: a JIT compiles, caches fill
+warm_up() {
+  [ -n "$apis" ] || return 0
+  echo "warming up: 1 s of each request on each server, not counted ..."
+  for s in $apis; do
+    port=${s#*:}
+    load 1 "$port" /items "$lua_dir/get.lua" > /dev/null
+    load 1 "$port" /items "$lua_dir/post.lua" > /dev/null
+  done
+}
+
+# api_round -- one run of GET /items/{id} and one of POST /items on each
+# server of $apis, their requests/s added to $work/NAME.get and .post
+api_round() {
+  for s in $apis; do
+    who=${s%%:*} port=${s#*:}
+    rps "$port" /items "$lua_dir/get.lua" >> "$work/$who.get"
+    rps "$port" /items "$lua_dir/post.lua" >> "$work/$who.post"
+  done
+}
+
+# wrk_line -- how the numbers were made: wrk's version, its connections,
+# the time per run, the rounds, the pinning
+wrk_line() {
+  wrk_v=$(wrk -v 2>&1 | sed -n '1s/^wrk \([^ ]*\).*/\1/p')
+  line="wrk ${wrk_v:-?}: 1 thread, $conns keep-alive connections, ${time_s}s per run, median of $rounds rounds"
+  [ $pinned = 1 ] && line="$line; servers pinned to core 0, wrk to core 1"
+  echo "$line"
 }

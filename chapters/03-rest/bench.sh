@@ -129,23 +129,12 @@ warn_busy "before the rounds"
 
 # Node.js compiles JavaScript as it runs (a JIT): its first seconds are
 # slower. Every API gets the same warm-up, which is not counted.
-if [ -n "$apis" ]; then
-  echo "warming up: 1 s of each request on each API, not counted ..."
-  for s in $apis; do
-    port=${s#*:}
-    load 1 "$port" /items "$here/bench/get.lua" > /dev/null
-    load 1 "$port" /items "$here/bench/post.lua" > /dev/null
-  done
-fi
+warm_up
 
 r=1
 while [ "$r" -le "$rounds" ]; do
   echo "round $r of $rounds ..."
-  for s in $apis; do
-    who=${s%%:*} port=${s#*:}
-    rps "$port" /items "$here/bench/get.lua" >> "$work/$who.get"
-    rps "$port" /items "$here/bench/post.lua" >> "$work/$who.post"
-  done
+  api_round
   [ -n "$static" ] && rps "$static" /index.html >> "$work/httpd.get"
   r=$((r + 1))
 done
@@ -153,10 +142,7 @@ warn_busy "after the rounds"
 
 
 echo
-wrk_v=$(wrk -v 2>&1 | sed -n '1s/^wrk \([^ ]*\).*/\1/p')
-line="wrk ${wrk_v:-?}: 1 thread, $conns keep-alive connections, ${time_s}s per run, median of $rounds rounds"
-[ $pinned = 1 ] && line="$line; servers pinned to core 0, wrk to core 1"
-echo "$line"
+wrk_line
 if [ -n "$app" ]; then
   express_v=$(node -p 'require(process.argv[1]).version' "$root/.workbook/bench/express/node_modules/express/package.json")
   echo "express: Express $express_v on Node.js $(node --version), NODE_ENV=production"

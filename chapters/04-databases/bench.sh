@@ -79,14 +79,7 @@ fi
 # ---- measure ----------------------------------------------------------------------
 
 warn_busy "before the rounds"
-if [ -n "$apis" ]; then
-  echo "warming up: 1 s of each request on each server, not counted ..."
-  for s in $apis; do
-    port=${s#*:}
-    load 1 "$port" /items "$lua_dir/get.lua" > /dev/null
-    load 1 "$port" /items "$lua_dir/post.lua" > /dev/null
-  done
-fi
+warm_up
 # rawins MODE -- inserts/s of rawinsert on core 0, as the servers run
 rawins() {
   if [ $pinned = 1 ]; then set -- taskset -c 0 "$work/rawinsert" "$raw" "$time_s" "$1"
@@ -97,11 +90,7 @@ rawins() {
 r=1
 while [ "$r" -le "$rounds" ]; do
   echo "round $r of $rounds ..."
-  for s in $apis; do
-    who=${s%%:*} port=${s#*:}
-    rps "$port" /items "$lua_dir/get.lua" >> "$work/$who.get"
-    rps "$port" /items "$lua_dir/post.lua" >> "$work/$who.post"
-  done
+  api_round
   if [ -n "$raw" ]; then
     rawins full >> "$work/raw.full"
     rawins normal >> "$work/raw.normal"
@@ -111,10 +100,7 @@ done
 warn_busy "after the rounds"
 
 echo
-wrk_v=$(wrk -v 2>&1 | sed -n '1s/^wrk \([^ ]*\).*/\1/p')
-line="wrk ${wrk_v:-?}: 1 thread, $conns keep-alive connections, ${time_s}s per run, median of $rounds rounds"
-[ $pinned = 1 ] && line="$line; servers pinned to core 0, wrk to core 1"
-echo "$line"
+wrk_line
 echo "SQLite $(pkg-config --modversion sqlite3), WAL; the files on $(df -P "$work" | awk 'NR == 2 { print $1 }')"
 printf '%-22s %18s %14s\n' server "GET /items/{id}" "POST /items"
 for s in $apis; do
