@@ -198,14 +198,13 @@ static int save_tags(struct store *s, int64_t id, const struct item *in)
 {
     sqlite3_stmt *st = NULL;
     int ok = 0;
-    if (prepare(s->db, "DELETE FROM item_tags WHERE item_id = ?1", &st) ==
-            SQLITE_OK &&
+    if (prepare(s->db, "DELETE FROM item_tags WHERE item_id = ?1", &st) == SQLITE_OK &&
         sqlite3_bind_int64(st, 1, id) == SQLITE_OK)
         ok = sqlite3_step(st) == SQLITE_DONE;
     release(st);
     st = NULL;
-    if (!ok || prepare(s->db, "INSERT INTO item_tags (item_id, position, tag) "
-                                         "VALUES (?1, ?2, ?3)", &st) != SQLITE_OK)
+    if (!ok || prepare(s->db, "INSERT INTO item_tags (item_id, position, tag) VALUES (?1, ?2, ?3)",
+                       &st) != SQLITE_OK)
         ok = 0;
     for (size_t i = 0; ok && i < in->ntags; i++)
         ok = sqlite3_reset(st) == SQLITE_OK && sqlite3_bind_int64(st, 1, id) == SQLITE_OK &&
@@ -375,8 +374,10 @@ static enum store_status create_locked(struct store *s, const struct item *in, s
     char now[STORE_TIME_LEN + 1];
     enum store_status rc = STORE_ERROR;
     store_time_now(now);
-    if (prepare(s->db, "INSERT INTO items (name, qty, price, sku, version, created_at, "
-                           "updated_at) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)", &st) == SQLITE_OK &&
+    if (prepare(s->db,
+                "INSERT INTO items (name, qty, price, sku, version, created_at, updated_at) "
+                "VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)",
+                &st) == SQLITE_OK &&
         bind_fields(st, in) == 0 &&
         sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT) == SQLITE_OK)
         rc = sqlite3_step(st) == SQLITE_DONE ? STORE_OK : step_failed(s);
@@ -427,9 +428,11 @@ static enum store_status update_locked(struct store *s, int64_t id, int64_t vers
     char now[STORE_TIME_LEN + 1];
     enum store_status rc = STORE_ERROR;
     store_time_now(now);
-    if (prepare(s->db, "UPDATE items SET name = ?1, qty = ?2, price = ?3, sku = ?4, "
-                           "version = version + 1, updated_at = ?5 "
-                           "WHERE id = ?6 AND (?7 = 0 OR version = ?7)", &st) == SQLITE_OK &&
+    if (prepare(s->db,
+                "UPDATE items SET name = ?1, qty = ?2, price = ?3, sku = ?4, "
+                "version = version + 1, updated_at = ?5 "
+                "WHERE id = ?6 AND (?7 = 0 OR version = ?7)",
+                &st) == SQLITE_OK &&
         bind_fields(st, in) == 0 &&
         sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
         sqlite3_bind_int64(st, 6, id) == SQLITE_OK &&
@@ -667,9 +670,11 @@ static enum store_status remember_key(struct store *s, const char *key, const st
     /* the keys past their time or their number go first (an expired
      * record of this very key among them) */
     if (text &&
-        prepare(s->db, "DELETE FROM idempotency_keys WHERE created_ms <= ?1 OR key IN (SELECT "
-                           "key FROM idempotency_keys ORDER BY created_ms DESC, rowid DESC "
-                           "LIMIT -1 OFFSET ?2)", &st) == SQLITE_OK &&
+        prepare(s->db,
+                "DELETE FROM idempotency_keys WHERE created_ms <= ?1 OR key IN (SELECT "
+                "key FROM idempotency_keys ORDER BY created_ms DESC, rowid DESC "
+                "LIMIT -1 OFFSET ?2)",
+                &st) == SQLITE_OK &&
         sqlite3_bind_int64(st, 1, now - STORE_KEY_TTL_MS) == SQLITE_OK &&
         sqlite3_bind_int(st, 2, STORE_KEYS_MAX - 1) == SQLITE_OK)
         ok = sqlite3_step(st) == SQLITE_DONE;
