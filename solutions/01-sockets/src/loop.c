@@ -53,6 +53,9 @@ struct pool {
     pthread_cond_t cancel;     /* loop_job_sleep() waits here */
     struct loop_job *todo, **todo_tail;
     struct loop_job *done;     /* finished jobs, for the loop thread */
+    int queued;                /* jobs in todo */
+    int idle;                  /* workers waiting on has_work */
+    int waking;                /* of those, signalled and not yet up (at most) */
     int quit;
     pthread_t *threads;
     int nthreads;
@@ -178,17 +181,33 @@ int loop_send(struct loop *l, struct conn *c, const void *p, size_t n)
 
 /* ---- the worker pool --------------------------------------------------------- */
 
+/* Waking a thread costs a context switch, which on a loaded core is worth
+ * more than a small job: a read of one row from a database takes a few
+ * microseconds, a switch there and back as long again. So loop_submit()
+ * signals a worker only when the jobs waiting outnumber the workers
+ * already signalled and one more is asleep; a worker takes job after job
+ * while the queue has any; and both signal and write after they let go of
+ * the mutex, so that the thread they wake does not wake only to wait for
+ * it. A worker that runs a long job (a lock it waits for) counts as busy:
+ * a job submitted meanwhile wakes another. */
+
 static void *worker_main(void *arg)
 {
     struct pool *p = arg;
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        while (!p->todo && !p->quit)
+        while (!p->todo && !p->quit) {
+            p->idle++;
             pthread_cond_wait(&p->has_work, &p->lock);
+            p->idle--;
+            if (p->waking > 0) /* a spurious wake-up may take one: harmless */
+                p->waking--;
+        }
         if (p->quit)
             break; /* jobs not started yet are dropped with the loop */
         struct loop_job *job = p->todo;
         p->todo = job->next;
+        p->queued--;
         if (!p->todo)
             p->todo_tail = &p->todo;
         pthread_mutex_unlock(&p->lock);
@@ -200,10 +219,13 @@ static void *worker_main(void *arg)
         job->next = p->done;
         p->done = job;
         if (first) {
-            /* One byte per batch: the loop takes the whole list at once. */
+            /* One byte per batch: the loop takes the whole list at once --
+             * with this job in it, pushed before the byte is written. */
+            pthread_mutex_unlock(&p->lock);
             char b = 'J';
             ssize_t w = write(p->wake_fd, &b, 1); /* full: the loop is awake */
             (void)w;
+            pthread_mutex_lock(&p->lock);
         }
     }
     pthread_mutex_unlock(&p->lock);
@@ -233,8 +255,13 @@ int loop_submit(struct loop *l, struct conn *c,
     pthread_mutex_lock(&l->pool.lock);
     *l->pool.todo_tail = job;
     l->pool.todo_tail = &job->next;
-    pthread_cond_signal(&l->pool.has_work);
+    struct pool *p = &l->pool;
+    int wake = ++p->queued > p->waking && p->idle > p->waking;
+    if (wake)
+        p->waking++;
     pthread_mutex_unlock(&l->pool.lock);
+    if (wake)
+        pthread_cond_signal(&p->has_work);
     return 0;
 }
 
