@@ -62,9 +62,26 @@ static const char *const migrations[] = {
 
 #define NSTEPS (int)(sizeof migrations / sizeof migrations[0])
 
+/* The steps a later chapter appends after these (db_extend()). */
+static const char *const *later_steps;
+static int nlater;
+
+void db_extend(const char *const *steps, int n)
+{
+    later_steps = steps;
+    nlater = n;
+}
+
 int db_version(void)
 {
-    return NSTEPS;
+    return NSTEPS + nlater;
+}
+
+/* The SQL of the step from version v to v + 1, for v in [0, db_version()):
+ * this file's own steps, then the later chapter's. */
+static const char *step(int v)
+{
+    return v < NSTEPS ? migrations[v] : later_steps[v - NSTEPS];
 }
 
 /* "path: what SQLite says" into err. */
@@ -111,16 +128,19 @@ int db_migrate(sqlite3 *db, char *err, size_t errlen)
     /* TODO(stage 1): one transaction around everything --
      *  1. BEGIN IMMEDIATE (the write lock at once: two servers starting on
      *     one file must not both migrate it);
-     *  2. PRAGMA user_version (one_value()): above NSTEPS -> refuse, a
-     *     newer server wrote the file; say both numbers in err;
-     *  3. run migrations[v] for each v from user_version to NSTEPS - 1
-     *     (sqlite3_exec() runs a text of several statements);
-     *  4. PRAGMA user_version = NSTEPS, then COMMIT.
+     *  2. PRAGMA user_version (one_value()): above db_version() ->
+     *     refuse, a newer server wrote the file; say both numbers in err;
+     *  3. run step(v) for each v from user_version to db_version() - 1
+     *     (sqlite3_exec() runs a text of several statements) -- step(),
+     *     not migrations[v]: chapter 05 appends its own steps after yours
+     *     (db_extend()), and a file at version 5 is then up to date;
+     *  4. PRAGMA user_version = db_version(), then COMMIT.
      * On any failure: err says which step and sqlite3_errmsg(), ROLLBACK,
      * and -1 -- the file is then exactly as it was. A file already at
-     * NSTEPS: nothing to run, COMMIT, 0. */
+     * db_version(): nothing to run, COMMIT, 0. */
     (void)db;
     (void)one_value;
+    (void)step;
     (void)migrations;
     snprintf(err, errlen, "db_migrate() is not written yet");
     return -1;

@@ -272,6 +272,74 @@ Test(migrate, a_step_that_fails_leaves_the_file_exactly_at_version_1)
     }
 }
 
+/* Chapter 05 keeps its users in the same file: its steps come after this
+ * chapter's (db_extend()), with the same user_version. */
+Test(migrate, a_later_chapters_steps_run_after_yours_with_the_same_version)
+{
+    static const char *const later[] = {
+        "CREATE TABLE later_a (x INTEGER NOT NULL) STRICT;\n",
+        "CREATE TABLE later_b (y INTEGER NOT NULL) STRICT;\n",
+    };
+    static const char *const broken[] = {"CREATE TABLE later_a (x INTEGER) STRICT;\n",
+                                         "INSERT INTO no_such_table VALUES (1);\n"};
+    const int own = db_version();
+    const char *path = db_tmp_path("later.db");
+    char err[512] = "", want[16];
+
+    db_extend(later, 2);
+    cr_expect(db_version() == own + 2,
+              "after db_extend() of 2 steps, db_version() is %d; expected %d (your %d steps, "
+              "then the later chapter's 2)", db_version(), own + 2, own);
+    sqlite3 *db = db_open(path, 1000, err, sizeof err);
+    cr_assert(db != NULL, "db_open() failed: %s", err);
+    int rc = db_migrate(db, err, sizeof err);
+    cr_assert(rc == 0, "db_migrate() of a new file, with 2 steps appended by db_extend(), "
+              "failed: %s -- run step(v) for v up to db_version() - 1, not migrations[v] up "
+              "to NSTEPS", err);
+    sqlite3_close(db);
+    sqlite3 *t = db_oracle(path);
+    snprintf(want, sizeof want, "%d", own + 2);
+    cr_expect(strcmp(db_value(t, "PRAGMA user_version"), want) == 0,
+              "after db_migrate() with 2 steps appended, user_version is %s; expected %s -- "
+              "PRAGMA user_version = db_version()", db_value(t, "PRAGMA user_version"), want);
+    cr_expect(strcmp(db_value(t, "SELECT count(*) FROM sqlite_schema WHERE name IN "
+                                 "('later_a', 'later_b', 'items')"), "3") == 0,
+              "after db_migrate() with 2 steps appended, the tables items, later_a and later_b "
+              "are not all there: run your steps, then step(v) for the appended ones");
+    sqlite3_close(t);
+
+    /* the same file, again: up to date, nothing runs */
+    db = db_open(path, 1000, err, sizeof err);
+    cr_assert(db != NULL, "db_open() failed: %s", err);
+    rc = db_migrate(db, err, sizeof err);
+    cr_expect(rc == 0, "a second db_migrate() of a file at version %s, with the same 2 steps "
+              "appended, failed: %s -- a file at db_version() is up to date", want, err);
+    sqlite3_close(db);
+
+    /* a later step that fails: the file stays at your version */
+    const char *path2 = db_tmp_path("later-broken.db");
+    db_extend(NULL, 0);
+    db = db_open(path2, 1000, err, sizeof err);
+    cr_assert(db != NULL, "db_open() failed: %s", err);
+    cr_assert(db_migrate(db, err, sizeof err) == 0, "db_migrate() of a new file failed: %s", err);
+    db_extend(broken, 2);
+    *err = '\0';
+    rc = db_migrate(db, err, sizeof err);
+    cr_expect(rc == -1 && *err, "db_migrate() with an appended step that fails (INSERT INTO "
+              "no_such_table) returned %d, err \"%s\"; expected -1 and why", rc, err);
+    sqlite3_close(db);
+    t = db_oracle(path2);
+    snprintf(want, sizeof want, "%d", own);
+    cr_expect(strcmp(db_value(t, "PRAGMA user_version"), want) == 0 &&
+                  strcmp(db_value(t, "SELECT count(*) FROM sqlite_schema WHERE name = "
+                                     "'later_a'"), "0") == 0,
+              "after an appended step failed, user_version is %s and later_a %s; expected "
+              "%s and no later_a -- the appended steps are in the same transaction as yours",
+              db_value(t, "PRAGMA user_version"),
+              db_value(t, "SELECT count(*) FROM sqlite_schema WHERE name = 'later_a'"), want);
+    sqlite3_close(t);
+}
+
 /* ---- the server ---------------------------------------------------------------- */
 
 Test(migrate, restd_upgrades_a_version_1_file_and_serves_every_item_of_it)

@@ -61,9 +61,26 @@ static const char *const migrations[] = {
 
 #define NSTEPS (int)(sizeof migrations / sizeof migrations[0])
 
+/* The steps a later chapter appends after these (db_extend()). */
+static const char *const *later_steps;
+static int nlater;
+
+void db_extend(const char *const *steps, int n)
+{
+    later_steps = steps;
+    nlater = n;
+}
+
 int db_version(void)
 {
-    return NSTEPS;
+    return NSTEPS + nlater;
+}
+
+/* The SQL of the step from version v to v + 1, for v in [0, db_version()):
+ * this file's own steps, then the later chapter's. */
+static const char *step(int v)
+{
+    return v < NSTEPS ? migrations[v] : later_steps[v - NSTEPS];
 }
 
 /* "path: what SQLite says" into err. */
@@ -128,19 +145,19 @@ int db_migrate(sqlite3 *db, char *err, size_t errlen)
         goto fail;
     }
     from = (int)strtol(version, NULL, 10);
-    if (from > NSTEPS) {
+    if (from > db_version()) {
         snprintf(err, errlen, "the schema is at version %d, newer than this server's %d: "
-                 "a newer server wrote it", from, NSTEPS);
+                 "a newer server wrote it", from, db_version());
         goto fail;
     }
-    for (int v = from; v < NSTEPS; v++)
-        if (sqlite3_exec(db, migrations[v], NULL, NULL, NULL) != SQLITE_OK) {
+    for (int v = from; v < db_version(); v++)
+        if (sqlite3_exec(db, step(v), NULL, NULL, NULL) != SQLITE_OK) {
             snprintf(err, errlen, "the migration to version %d failed: %s", v + 1,
                      sqlite3_errmsg(db));
             goto fail;
         }
     /* user_version is part of the transaction: it commits with the steps */
-    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", NSTEPS);
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", db_version());
     if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot commit the migration: %s", sqlite3_errmsg(db));

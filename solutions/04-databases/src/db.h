@@ -15,8 +15,16 @@
 #include <sqlite3.h>
 
 /* The schema version this code reads and writes: the number of its
- * migration steps (db.c), 1 for the schema of stage 1, 2 after stage 4's. */
+ * migration steps (db.c), 1 for the schema of stage 1, 2 after stage 4's
+ * -- and the later chapter's steps after them. */
 int db_version(void);
+
+/* Appends n more steps after db.c's own: steps[0] takes a file from
+ * version NSTEPS to NSTEPS + 1, and so on. Chapter 05 keeps its users and
+ * sessions in the same file, with the same user_version. Call it once,
+ * before the first db_migrate(), while one thread runs; steps must stay
+ * valid as long as the program runs. */
+void db_extend(const char *const *steps, int n);
 
 /* How long a statement waits for another connection's lock before it
  * gives up with SQLITE_BUSY ("database is locked"), in ms. */
