@@ -1,0 +1,117 @@
+/* users -- see users.h for the contract of each function: it is the spec
+ * the tests check. Given: the cost profiles. Yours: the checks and
+ * users_create() (stage 1), users_init()'s dummy hash and users_login()
+ * (stage 2). libsodium: https://doc.libsodium.org/password_hashing/default_phf */
+#define _POSIX_C_SOURCE 200809L
+#include "users.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "store.h" /* store_time_now() */
+
+static const struct pwhash profiles[] = {
+    {"interactive", crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE},
+    {"owasp", 2, 19u * 1024 * 1024},
+    {"moderate", crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE},
+    {"test", crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN},
+};
+
+const struct pwhash *pwhash_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof profiles / sizeof profiles[0]; i++)
+        if (strcmp(profiles[i].name, name) == 0)
+            return &profiles[i];
+    return NULL;
+}
+
+int users_init(struct users *u, struct authdb *db, const struct pwhash *cost, char *err,
+               size_t errlen)
+{
+    /* TODO(stage 2): the dummy hash -- crypto_pwhash_str() of 32 random
+     * bytes (randombytes_buf()) with cost->ops and cost->mem into
+     * u->dummy; a failure (-1: out of memory) says so in err and returns
+     * -1. A login for a name with no account verifies against it. */
+    (void)err;
+    (void)errlen;
+    memset(u, 0, sizeof *u);
+    u->db = db;
+    u->cost = cost;
+    return 0;
+}
+
+const char *users_check_name(const char *name, size_t len)
+{
+    /* TODO(stage 1): NULL when len is 3 to 32 and every byte is one of
+     * a-z 0-9 _ . - ; else a phrase saying which rule failed. */
+    (void)name;
+    (void)len;
+    return "users_check_name() is not written yet";
+}
+
+const char *users_check_password(const char *pw, size_t len)
+{
+    /* TODO(stage 1): at least USER_PASSWORD_MIN characters -- count code
+     * points, not bytes: a byte that is not a continuation byte (10xxxxxx)
+     * starts one -- and at most USER_PASSWORD_MAX bytes. No other rules
+     * (no "one digit, one capital": ASVS 5.0 6.2.5). NULL when it passes,
+     * else why not. */
+    (void)pw;
+    (void)len;
+    return "users_check_password() is not written yet";
+}
+
+enum auth_status users_create(struct users *u, const char *name, const char *pw, size_t pwlen,
+                              struct user *out)
+{
+    /* TODO(stage 1):
+     *  1. crypto_pwhash_str(hash, pw, pwlen, u->cost->ops, u->cost->mem)
+     *     into char hash[crypto_pwhash_STRBYTES] -- before taking the
+     *     connection: it is the slow part (65 ms at interactive), and no
+     *     one should wait for the database meanwhile. -1 is out of
+     *     memory: AUTH_ERROR.
+     *  2. db = authdb_take(u->db) (NULL: AUTH_BUSY), then INSERT INTO users
+     *     (username, password_hash, created_at) VALUES (?1, ?2, ?3) with
+     *     bound values (store_time_now() gives created_at).
+     *  3. SQLITE_DONE: out gets the id (sqlite3_last_insert_rowid()), the
+     *     name and the role "user". A failed step whose
+     *     sqlite3_extended_errcode() is SQLITE_CONSTRAINT_UNIQUE: AUTH_TAKEN;
+     *     anything else authdb_failure(db).
+     *  4. sqlite3_finalize(), authdb_release() on every path;
+     *     sodium_memzero() the hash. */
+    (void)u;
+    (void)name;
+    (void)pw;
+    (void)pwlen;
+    (void)out;
+    return AUTH_ERROR;
+}
+
+enum auth_status users_login(struct users *u, const char *name, const char *pw, size_t pwlen,
+                             struct user *out)
+{
+    /* TODO(stage 2):
+     *  1. SELECT id, username, role, password_hash FROM users WHERE
+     *     username = ?1 (the connection taken, then released before any
+     *     hashing). Copy the hash into a zeroed char[crypto_pwhash_STRBYTES]
+     *     after checking its length: libsodium reads that many bytes.
+     *  2. crypto_pwhash_str_verify(hash, pw, pwlen) == 0 is the right
+     *     password. No such account: verify against u->dummy all the same
+     *     and answer AUTH_DENIED -- the same answer, in the same time.
+     *  3. Right password: crypto_pwhash_str_needs_rehash(hash,
+     *     u->cost->ops, u->cost->mem) != 0 means the hash was made with
+     *     other costs. When they were lower -- read m= (KiB) and t= from
+     *     the string ("$argon2id$v=19$m=%llu,t=%llu,"), and compare m *
+     *     1024 * t with cost->mem * cost->ops; a string you cannot read
+     *     counts as lower -- hash pw again with u->cost and UPDATE users
+     *     SET password_hash = ?1 WHERE id = ?2 AND password_hash = ?3 (the
+     *     old one: a change meanwhile wins). Higher costs stay: a server
+     *     started with --pwhash test must not weaken the hashes it finds.
+     *     A failure there still logs in. */
+    (void)u;
+    (void)name;
+    (void)pw;
+    (void)pwlen;
+    memset(out, 0, sizeof *out);
+    return AUTH_ERROR;
+}

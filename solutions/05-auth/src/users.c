@@ -1,0 +1,195 @@
+/* users -- see users.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "users.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "store.h"
+
+static const struct pwhash profiles[] = {
+    {"interactive", crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE},
+    {"owasp", 2, 19u * 1024 * 1024},
+    {"moderate", crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE},
+    {"test", crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN},
+};
+
+const struct pwhash *pwhash_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof profiles / sizeof profiles[0]; i++)
+        if (strcmp(profiles[i].name, name) == 0)
+            return &profiles[i];
+    return NULL;
+}
+
+int users_init(struct users *u, struct authdb *db, const struct pwhash *cost, char *err,
+               size_t errlen)
+{
+    unsigned char secret[32];
+    memset(u, 0, sizeof *u);
+    u->db = db;
+    u->cost = cost;
+    randombytes_buf(secret, sizeof secret); /* a password no one knows */
+    int rc = crypto_pwhash_str(u->dummy, (const char *)secret, sizeof secret, cost->ops,
+                               cost->mem);
+    sodium_memzero(secret, sizeof secret);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot hash with --pwhash %s: out of memory", cost->name);
+        return -1;
+    }
+    return 0;
+}
+
+const char *users_check_name(const char *name, size_t len)
+{
+    if (len < USER_NAME_MIN || len > USER_NAME_MAX)
+        return "a username has 3 to 32 characters";
+    for (size_t i = 0; i < len; i++) {
+        char ch = name[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
+              ch == '-'))
+            return "a username has only a-z, 0-9, '_', '.' and '-'";
+    }
+    return NULL;
+}
+
+const char *users_check_password(const char *pw, size_t len)
+{
+    size_t chars = 0;
+    for (size_t i = 0; i < len; i++)
+        chars += ((unsigned char)pw[i] & 0xC0) != 0x80; /* a character's first byte */
+    if (chars < USER_PASSWORD_MIN)
+        return "a password has at least 8 characters";
+    if (len > USER_PASSWORD_MAX)
+        return "a password has at most 1024 bytes";
+    return NULL;
+}
+
+enum auth_status users_create(struct users *u, const char *name, const char *pw, size_t pwlen,
+                              struct user *out)
+{
+    char hash[crypto_pwhash_STRBYTES], now[STORE_TIME_LEN + 1];
+    /* the slow part first, while no one waits for the connection */
+    if (crypto_pwhash_str(hash, pw, pwlen, u->cost->ops, u->cost->mem) != 0)
+        return AUTH_ERROR; /* out of memory */
+    store_time_now(now);
+
+    sqlite3 *db = authdb_take(u->db);
+    if (!db)
+        return AUTH_BUSY;
+    sqlite3_stmt *st = NULL;
+    enum auth_status rc = AUTH_ERROR;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO users (username, password_hash, created_at) "
+                           "VALUES (?1, ?2, ?3)",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+        sqlite3_bind_text(st, 2, hash, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+        sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_DONE) {
+            out->id = sqlite3_last_insert_rowid(db);
+            snprintf(out->name, sizeof out->name, "%s", name);
+            snprintf(out->role, sizeof out->role, "user");
+            rc = AUTH_OK;
+        } else {
+            rc = sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE ? AUTH_TAKEN
+                                                                          : authdb_failure(db);
+        }
+    }
+    sqlite3_finalize(st);
+    authdb_release(u->db);
+    sodium_memzero(hash, sizeof hash);
+    return rc;
+}
+
+/* The account of name and its hash (zero-filled to the size libsodium
+ * reads). AUTH_OK, AUTH_DENIED when there is none, AUTH_BUSY, AUTH_ERROR. */
+static enum auth_status find(struct users *u, const char *name, struct user *out,
+                             char hash[crypto_pwhash_STRBYTES])
+{
+    sqlite3 *db = authdb_take(u->db);
+    if (!db)
+        return AUTH_BUSY;
+    sqlite3_stmt *st = NULL;
+    enum auth_status rc = AUTH_ERROR;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, username, role, password_hash FROM users "
+                           "WHERE username = ?1",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT) == SQLITE_OK) {
+        int step = sqlite3_step(st);
+        const char *h = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 3) : NULL;
+        if (step == SQLITE_DONE) {
+            rc = AUTH_DENIED;
+        } else if (h && strlen(h) < crypto_pwhash_STRBYTES) {
+            out->id = sqlite3_column_int64(st, 0);
+            snprintf(out->name, sizeof out->name, "%s", (const char *)sqlite3_column_text(st, 1));
+            snprintf(out->role, sizeof out->role, "%s", (const char *)sqlite3_column_text(st, 2));
+            memset(hash, 0, crypto_pwhash_STRBYTES);
+            memcpy(hash, h, strlen(h));
+            rc = AUTH_OK;
+        } else if (step != SQLITE_ROW) {
+            rc = authdb_failure(db);
+        }
+    }
+    sqlite3_finalize(st);
+    authdb_release(u->db);
+    return rc;
+}
+
+/* Replaces id's hash old with one of pw at u's costs; a failure leaves
+ * the old one, which still works. */
+static void rehash(struct users *u, int64_t id, const char *old, const char *pw, size_t pwlen)
+{
+    char hash[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str(hash, pw, pwlen, u->cost->ops, u->cost->mem) != 0)
+        return;
+    sqlite3 *db = authdb_take(u->db);
+    if (!db)
+        return;
+    sqlite3_stmt *st = NULL;
+    /* "AND password_hash = ?3": a password changed meanwhile stays changed */
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE users SET password_hash = ?1 WHERE id = ?2 "
+                           "AND password_hash = ?3",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 2, id) == SQLITE_OK &&
+        sqlite3_bind_text(st, 3, old, -1, SQLITE_TRANSIENT) == SQLITE_OK)
+        sqlite3_step(st);
+    sqlite3_finalize(st);
+    authdb_release(u->db);
+}
+
+/* 1 when hash was made with less work than u->cost asks -- fewer bytes
+ * of memory times passes -- or in a form this code does not read: then
+ * it is made again. A hash made with more is kept: a server started with
+ * a cheaper profile (--pwhash test) must not weaken the hashes it finds. */
+static int weaker(const struct users *u, const char *hash)
+{
+    unsigned long long m = 0, t = 0;
+    if (crypto_pwhash_str_needs_rehash(hash, u->cost->ops, u->cost->mem) == 0)
+        return 0; /* the very costs */
+    if (sscanf(hash, "$argon2id$v=19$m=%llu,t=%llu,", &m, &t) != 2)
+        return 1;
+    return m * 1024 * t < (unsigned long long)u->cost->mem * u->cost->ops;
+}
+
+enum auth_status users_login(struct users *u, const char *name, const char *pw, size_t pwlen,
+                             struct user *out)
+{
+    char hash[crypto_pwhash_STRBYTES];
+    enum auth_status rc = strlen(name) <= USER_NAME_MAX ? find(u, name, out, hash) : AUTH_DENIED;
+    if (rc != AUTH_OK && rc != AUTH_DENIED)
+        return rc;
+    /* No such account: check against the dummy all the same -- the answer
+     * is no, and it takes as long as a wrong password does. */
+    int ok = crypto_pwhash_str_verify(rc == AUTH_OK ? hash : u->dummy, pw, pwlen) == 0;
+    if (rc != AUTH_OK || !ok) {
+        memset(out, 0, sizeof *out);
+        return AUTH_DENIED;
+    }
+    if (weaker(u, hash))
+        rehash(u, out->id, hash, pw, pwlen);
+    return AUTH_OK;
+}
