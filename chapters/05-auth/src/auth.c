@@ -1,7 +1,8 @@
 /* auth -- see auth.h for what each route answers: it is the spec the
- * tests check. Given: the answers' helpers, reading the credentials of a
- * body, the routing. Yours: post_user() (stage 1), post_session() (stage
- * 2), authenticate() and get_me() (stage 3). */
+ * tests check. Given: the answers' helpers, reading a JSON body's fields,
+ * the routing. Yours: post_user() (stage 1), post_session() (stage 2),
+ * bearer_token(), authenticate() and get_me() (stage 3), logging out and
+ * a new password (stage 4). */
 #define _POSIX_C_SOURCE 200809L
 #include "auth.h"
 
@@ -94,14 +95,21 @@ static int add_error(cJSON *errors, const char *pointer, const char *detail)
     return 0;
 }
 
-/* The body's "username" and "password" members, both strings: 1 with *doc
- * the parsed body (cJSON_Delete() it) and name, pw and *pwlen in it; 0
- * when the answer is made (415, 400, 422); -1 when memory ran out. With
- * rules (registration), the name and the password must also pass
- * users_check_name() and users_check_password(). Other members are
- * ignored -- "role" above all: a client does not choose its role. */
-static int read_credentials(struct call *c, int rules, cJSON **doc, const char **name,
-                            const char **pw, size_t *pwlen)
+/* A string member of a JSON body: its name and its rule going in, its
+ * value coming out. */
+struct field {
+    const char *name;                                 /* "username" */
+    const char *(*check)(const char *s, size_t len);  /* NULL, or why s is refused */
+    const char *value;                                /* in the parsed body */
+    size_t len;
+};
+
+/* The members f[0..n) of the request's JSON body, each a string that
+ * passes its check: 1 with *doc the parsed body (cJSON_Delete() it) and
+ * each f[i].value in it; 0 when the answer is made (415, 400, or 422 with
+ * a pointer per member refused); -1 when memory ran out. Other members
+ * are ignored -- "role" above all: a client does not choose its role. */
+static int read_fields(struct call *c, cJSON **doc, struct field *f, size_t n)
 {
     *doc = NULL;
     const struct http_slice *ct = http_header_get(c->req, "Content-Type");
@@ -121,26 +129,27 @@ static int read_credentials(struct call *c, int rules, cJSON **doc, const char *
         cJSON_Delete(errors);
         return -1; /* json_check() accepted it: only memory can fail */
     }
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(*doc, "username");
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(*doc, "password");
-    const char *why;
     int bad = 0;
     if (!cJSON_IsObject(*doc))
-        bad |= add_error(errors, "", "the body is an object with a username and a password");
-    else if (!cJSON_IsString(n))
-        bad |= add_error(errors, "/username", "a string is needed");
-    if (cJSON_IsObject(*doc) && !cJSON_IsString(p))
-        bad |= add_error(errors, "/password", "a string is needed");
+        bad |= add_error(errors, "", "the body is a JSON object");
     /* cJSON ends a string at \u0000: "secret\u0000x" would be "secret",
      * and a password is checked exactly as it was sent, or not at all */
     if (res.nul_escapes)
         bad |= add_error(errors, "", "a string holds \\u0000, which no credential may");
-    if (rules && cJSON_IsString(n) && (why = users_check_name(n->valuestring,
-                                                             strlen(n->valuestring))))
-        bad |= add_error(errors, "/username", why);
-    if (rules && cJSON_IsString(p) && (why = users_check_password(p->valuestring,
-                                                                 strlen(p->valuestring))))
-        bad |= add_error(errors, "/password", why);
+    for (size_t i = 0; i < n && cJSON_IsObject(*doc); i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(*doc, f[i].name);
+        char pointer[64];
+        snprintf(pointer, sizeof pointer, "/%s", f[i].name);
+        const char *why = !cJSON_IsString(v) ? "a string is needed"
+                          : f[i].check      ? f[i].check(v->valuestring, strlen(v->valuestring))
+                                            : NULL;
+        if (why)
+            bad |= add_error(errors, pointer, why);
+        else {
+            f[i].value = v->valuestring;
+            f[i].len = strlen(v->valuestring);
+        }
+    }
     if (bad) {
         cJSON_Delete(errors);
         cJSON_Delete(*doc);
@@ -151,14 +160,10 @@ static int read_credentials(struct call *c, int rules, cJSON **doc, const char *
         cJSON_Delete(*doc);
         *doc = NULL;
         reset(c->resp);
-        return problem_respond_errors(c->resp, 422, "the credentials are not valid", errors) < 0
-                   ? -1
-                   : 0;
+        return problem_respond_errors(c->resp, 422, "the body is not valid", errors) < 0 ? -1
+                                                                                       : 0;
     }
     cJSON_Delete(errors);
-    *name = n->valuestring;
-    *pw = p->valuestring;
-    *pwlen = strlen(p->valuestring);
     return 1;
 }
 
@@ -171,25 +176,57 @@ static int token68_char(char ch)
            strchr("-._~+/", ch) != NULL;
 }
 
-/* The user of the request's bearer token into *who: 1; 0 when the answer
- * is made (401 or 400, or 503); -1 when it could not be. */
-static int authenticate(struct call *c, struct user *who)
+/* What the request's Authorization field holds. */
+enum bearer {
+    BEARER_NONE, /* no field, or another scheme than Bearer */
+    BEARER_OK,   /* a Bearer token, in *tok */
+    BEARER_BAD,  /* two fields, or Bearer without a well-formed token */
+};
+
+/* The request's bearer token (RFC 6750 section 2.1): credentials =
+ * auth-scheme [ 1*SP token68 ], the scheme without case. */
+static enum bearer bearer_token(const struct http_request *req, struct http_slice *tok)
 {
-    /* TODO(stage 3): RFC 6750 section 2.1 and 3.1, auth.h's table:
-     *  1. Count the Authorization fields (c->req->headers, names without
-     *     case: http_slice_eq_nocase()): none -> challenge(c, 401, NULL,
-     *     ...); more than one -> challenge(c, 400, "invalid_request", ...).
-     *  2. The value is "scheme SP token": a scheme other than Bearer (any
-     *     case) -> 401 without error; Bearer with no token, or a token with
-     *     a byte that is not token68_char() (then only '=' to the end) ->
-     *     400 "invalid_request".
-     *  3. sessions_find(c->auth->sessions, token, n, sessions_now_ms(),
-     *     who): AUTH_DENIED -> 401 "invalid_token"; AUTH_OK -> 1; else
-     *     failed(). Return 0 after an answer, -1 when memory ran out. */
+    /* TODO(stage 3): RFC 6750 section 2.1 -- credentials = auth-scheme
+     * [ 1*SP token68 ]:
+     *  1. Count the Authorization fields (req->headers, names without
+     *     case: http_slice_eq_nocase()). None: BEARER_NONE; two or more:
+     *     BEARER_BAD (which one would you believe?).
+     *  2. The scheme is the value up to the first space: not Bearer (any
+     *     case) -> BEARER_NONE. Skip the spaces after it.
+     *  3. The rest is the token, into *tok: empty, or with a byte that is
+     *     not token68_char() (then only '=' up to the end) -> BEARER_BAD;
+     *     else BEARER_OK. */
+    (void)req;
+    (void)tok;
+    (void)token68_char;
+    return BEARER_NONE;
+}
+
+/* The user of the request's bearer token into *who, and the token into
+ * *tok: 1; 0 when the answer is made (401 or 400, or 503); -1 when it
+ * could not be. */
+static int authenticate(struct call *c, struct user *who, struct http_slice *tok)
+{
+    /* TODO(stage 3): auth.h's table, from bearer_token(c->req, tok):
+     * BEARER_NONE -> challenge(c, 401, NULL, ...); BEARER_BAD ->
+     * challenge(c, 400, "invalid_request", ...); BEARER_OK ->
+     * sessions_find(c->auth->sessions, tok->p, tok->n, sessions_now_ms(),
+     * who): AUTH_DENIED -> challenge(c, 401, "invalid_token", ...); AUTH_OK
+     * -> 1; anything else failed(). Return 0 after an answer, -1 when
+     * memory ran out. */
     (void)c;
     (void)who;
-    (void)token68_char;
+    (void)tok;
     return -1;
+}
+
+/* 204 No Content. */
+static int no_content(struct call *c)
+{
+    reset(c->resp);
+    c->resp->status = 204;
+    return 0;
 }
 
 /* ---- the handlers --------------------------------------------------------------- */
@@ -197,15 +234,17 @@ static int authenticate(struct call *c, struct user *who)
 /* POST /users (stage 1). */
 static int post_user(struct call *c)
 {
-    /* TODO(stage 1): read_credentials(c, 1, ...) -- 1: with the rules;
-     * r <= 0 is the answer made (or -1). users_create(), then
-     * cJSON_Delete() the body. AUTH_TAKEN -> 409 problem; another failure
-     * -> failed(). AUTH_OK -> user_respond(c, 201, &u) and a Location
-     * header of /users/<id>. The answer never holds the password or its
-     * hash. */
+    /* TODO(stage 1): read_fields() of "username" (users_check_name) and
+     * "password" (users_check_password) -- struct field f[] = {{.name =
+     * "username", .check = users_check_name}, ...}; r <= 0 is the answer
+     * made (or -1). users_create(c->auth->users, f[0].value, f[1].value,
+     * f[1].len, &u), then cJSON_Delete() the body. AUTH_TAKEN -> 409
+     * problem; another failure -> failed(). AUTH_OK -> user_respond(c, 201,
+     * &u) and a Location header of /users/<id>. The answer never holds the
+     * password or its hash. */
     (void)c;
     (void)user_respond;
-    (void)read_credentials;
+    (void)read_fields;
     (void)failed;
     return -1;
 }
@@ -213,15 +252,20 @@ static int post_user(struct call *c)
 /* POST /sessions (stage 2). */
 static int post_session(struct call *c)
 {
-    /* TODO(stage 2): read_credentials(c, 0, ...) -- no rules: a login
-     * checks the password, not its shape. users_login(); AUTH_DENIED ->
-     * challenge(c, 401, NULL, ...) with one detail for every failure, so
-     * that nothing tells a wrong password from a name with no account.
-     * AUTH_OK -> sessions_create(..., sessions_now_ms(), token) -> 201 with
-     * {"token": token, "token_type": "Bearer", "expires_in": max_ms / 1000
-     * seconds} (json_respond()) and Cache-Control: no-store (RFC 6749
-     * section 5.1: a token must not be cached); other failures ->
-     * failed(). sodium_memzero() the token after. */
+    /* TODO(stage 2): read_fields() of "username" and "password", without
+     * checks -- a login checks the password, not its shape. users_login();
+     * AUTH_DENIED -> challenge(c, 401, NULL, ...) with one detail for every
+     * failure, so that nothing tells a wrong password from a name with no
+     * account. AUTH_OK -> sessions_create(..., sessions_now_ms(), token) ->
+     * 201 with {"token": token, "token_type": "Bearer", "expires_in":
+     * max_ms / 1000 seconds} (json_respond()) and Cache-Control: no-store
+     * (RFC 6749 section 5.1: a token must not be cached); other failures
+     * -> failed(). sodium_memzero() the token after. */
+    /* TODO(stage 4): after a good users_login() and before
+     * sessions_create(), a token the request came with (bearer_token() ==
+     * BEARER_OK) ends: sessions_end() -- a login never keeps a token
+     * someone else may have planted. Before, so that a failure leaves no
+     * session whose token no one got. */
     (void)c;
     (void)challenge;
     return -1;
@@ -233,46 +277,92 @@ static int get_me(struct call *c)
     /* TODO(stage 3): authenticate(); 1 -> user_respond(c, 200, &u). */
     (void)c;
     (void)authenticate;
+    (void)bearer_token;
+    return -1;
+}
+
+/* DELETE /sessions/current: log out (stage 4). */
+static int delete_current(struct call *c)
+{
+    /* TODO(stage 4): authenticate(), then sessions_end() of that very
+     * token; AUTH_OK -> no_content(c), else failed(). */
+    (void)c;
+    (void)no_content;
+    return -1;
+}
+
+/* DELETE /sessions: log out everywhere (stage 4). */
+static int delete_all(struct call *c)
+{
+    /* TODO(stage 4): authenticate(), then sessions_end_all(..., u.id,
+     * NULL, 0): every session of the account, this one too. */
+    (void)c;
+    return -1;
+}
+
+/* PUT /me/password {"current_password", "new_password"} (stage 4): the
+ * session alone is not enough -- whoever holds a stolen token must not
+ * lock the owner out. The other sessions end: a password is changed
+ * because someone else may know it. */
+static int put_password(struct call *c)
+{
+    /* TODO(stage 4): authenticate() first (401 before anything else), then
+     * read_fields() of "current_password" (no check) and "new_password"
+     * (users_check_password); sessions_token_hash() of this session's
+     * token, and users_change_password() with it as keep: every other
+     * session ends in the same transaction. AUTH_DENIED -> 403 problem,
+     * nothing changed; AUTH_OK -> no_content(); else failed(). */
+    (void)c;
     return -1;
 }
 
 static const struct route {
     const char *path;
-    unsigned methods;
+    unsigned method;
     int (*fn)(struct call *c);
 } routes[] = {
     {"/users", M_POST, post_user},
     {"/sessions", M_POST, post_session},
+    {"/sessions", M_DELETE, delete_all},
+    {"/sessions/current", M_DELETE, delete_current},
     {"/me", M_GET | M_HEAD, get_me},
+    {"/me/password", M_PUT, put_password},
 };
 
-/* The route of path, or NULL: the items API's. */
-static const struct route *route_of(struct http_slice path)
+/* The methods of path (0: not one of these routes, the items API's), and
+ * the route of method m on it in *rt (NULL: none). */
+static unsigned route_of(struct http_slice path, unsigned m, const struct route **rt)
 {
+    unsigned methods = 0;
+    *rt = NULL;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-        if (path.n == strlen(routes[i].path) && memcmp(path.p, routes[i].path, path.n) == 0)
-            return &routes[i];
-    return NULL;
+        if (path.n == strlen(routes[i].path) && memcmp(path.p, routes[i].path, path.n) == 0) {
+            methods |= routes[i].method;
+            if (routes[i].method & m)
+                *rt = &routes[i];
+        }
+    return methods;
 }
 
 int auth_may_block(void *ctx, const struct http_request *req)
 {
     struct auth *a = ctx;
+    const struct route *rt;
     /* hashing a password, or the database: a worker's */
-    return route_of(req->path) ? 1 : api_may_block(a->api, req);
+    return route_of(req->path, 0, &rt) ? 1 : api_may_block(a->api, req);
 }
 
 int auth_serve(void *ctx, const struct http_request *req, const struct buf *body,
                struct response *resp, const struct loop_job *job)
 {
     struct call c = {.auth = ctx, .req = req, .body = body, .resp = resp};
-    const struct route *rt = route_of(req->path);
-    if (!rt)
+    const struct route *rt;
+    unsigned methods = route_of(req->path, router_method(req->method), &rt);
+    if (!methods)
         return api_serve(c.auth->api, req, body, resp, job);
-    unsigned m = router_method(req->method);
-    if (!(rt->methods & m)) {
+    if (!rt) {
         char allow[64];
-        if (router_allow(rt->methods, allow, sizeof allow) < 0 ||
+        if (router_allow(methods, allow, sizeof allow) < 0 ||
             problem(&c, 405, "the method is not allowed here: see Allow") < 0)
             return -1;
         return response_header(resp, "Allow", allow);

@@ -1,9 +1,17 @@
 /* auth -- the HTTP side of users and sessions, in front of chapter 03's
- * API (stages 1 to 3):
+ * API (stages 1 to 4):
  *
- *   POST /users      {"username","password"}  -> 201 the account (stage 1)
- *   POST /sessions   {"username","password"}  -> 201 a bearer token (stage 2)
- *   GET  /me         Authorization: Bearer T  -> 200 the account (stage 3)
+ *   POST   /users      {"username","password"}  -> 201 the account (stage 1)
+ *   POST   /sessions   {"username","password"}  -> 201 a bearer token (stage 2);
+ *                      a token sent with it ends (stage 4)
+ *   GET    /me         Authorization: Bearer T  -> 200 the account (stage 3)
+ *   DELETE /sessions/current                    -> 204, T ends (stage 4)
+ *   DELETE /sessions                            -> 204, every session of the
+ *                                                  account ends (stage 4)
+ *   PUT    /me/password {"current_password","new_password"}
+ *                                               -> 204, every other session
+ *                                                  ends; 403 for a wrong
+ *                                                  current password (stage 4)
  *
  * Every other request goes to the items API (api_serve()). Errors are
  * problem documents (chapter 03's problem.h); every 401 says how to

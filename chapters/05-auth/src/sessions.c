@@ -1,5 +1,6 @@
 /* sessions -- see sessions.h for the contract. Given: the clock. Yours:
- * sessions_create() (stage 2), sessions_find() (stage 3).
+ * sessions_create() (stage 2), sessions_find() (stage 3), the timeouts and
+ * ending sessions (stage 4).
  * https://doc.libsodium.org/helpers (sodium_bin2base64, sodium_base642bin),
  * https://doc.libsodium.org/generating_random_data,
  * https://doc.libsodium.org/advanced/sha-2_hash_function */
@@ -17,7 +18,11 @@
 int session_valid(long long created_ms, long long seen_ms, long long now_ms, long long idle_ms,
                   long long max_ms)
 {
-    /* TODO(stage 4): the timeouts. Until then every session stays open. */
+    /* TODO(stage 4): open while now_ms - seen_ms < idle_ms AND now_ms -
+     * created_ms < max_ms: at exactly idle_ms of silence it has ended.
+     * A pure function -- the clock comes in as an argument -- so the
+     * tests try its edges without waiting. Until then every session
+     * stays open. */
     (void)created_ms;
     (void)seen_ms;
     (void)now_ms;
@@ -43,7 +48,10 @@ enum auth_status sessions_create(struct sessions *s, int64_t user_id, long long 
      *     that need no escaping in a header, a cookie or a URL;
      *  3. crypto_hash_sha256() of the 32 raw bytes: the only thing stored;
      *     sodium_memzero() the raw bytes;
-     *  4. authdb_take() (NULL: AUTH_BUSY), INSERT INTO sessions
+     *  4. authdb_take() (NULL: AUTH_BUSY); first (stage 4 -- until
+     *     then, skip it) DELETE FROM sessions WHERE user_id = ?1 AND
+     *     (seen_ms <= now - idle_ms OR created_ms <= now - max_ms): the
+     *     user's ended sessions, which no one may show again; then INSERT INTO sessions
      *     (token_hash, user_id, created_ms, seen_ms) VALUES (?1, ?2, ?3,
      *     ?3) with sqlite3_bind_blob() for the hash; SQLITE_DONE is
      *     AUTH_OK, else authdb_failure(); finalize, authdb_release(). */
@@ -54,16 +62,27 @@ enum auth_status sessions_create(struct sessions *s, int64_t user_id, long long 
     return AUTH_ERROR;
 }
 
+int sessions_token_hash(const char *token, size_t len,
+                        unsigned char hash[crypto_hash_sha256_BYTES])
+{
+    /* TODO(stage 3): decode the token strictly: len must be
+     * SESSION_TOKEN_LEN; sodium_base642bin(raw, 32, token, len, NULL, &n,
+     * &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0, n == 32 and end
+     * == token + len (else it stopped early) -- anything else: -1. Then
+     * crypto_hash_sha256(hash, raw, 32), sodium_memzero() the raw bytes,
+     * 0. */
+    (void)token;
+    (void)len;
+    (void)hash;
+    return -1;
+}
+
 enum auth_status sessions_find(struct sessions *s, const char *token, size_t len,
                                long long now_ms, struct user *out)
 {
     /* TODO(stage 3):
-     *  1. Decode the token strictly: exactly SESSION_TOKEN_LEN bytes,
-     *     sodium_base642bin(raw, 32, token, len, NULL, &n, &end,
-     *     sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0, n == 32 and end
-     *     == token + len (else it stopped early). Anything else is not a
-     *     token: AUTH_DENIED.
-     *  2. crypto_hash_sha256() of the 32 bytes, then SELECT u.id,
+     *  1. sessions_token_hash(): -1 is not a token, AUTH_DENIED.
+     *  2. Then SELECT u.id,
      *     u.username, u.role, s.created_ms, s.seen_ms FROM sessions AS s
      *     JOIN users AS u ON u.id = s.user_id WHERE s.token_hash = ?1.
      *     No row: AUTH_DENIED. A row: *out, if session_valid() at now_ms.
@@ -76,5 +95,28 @@ enum auth_status sessions_find(struct sessions *s, const char *token, size_t len
     (void)len;
     (void)now_ms;
     memset(out, 0, sizeof *out);
+    return AUTH_ERROR;
+}
+
+enum auth_status sessions_end(struct sessions *s, const char *token, size_t len)
+{
+    /* TODO(stage 4): sessions_token_hash() (a token that is not one ends
+     * nothing: AUTH_OK), then DELETE FROM sessions WHERE token_hash = ?1. */
+    (void)s;
+    (void)token;
+    (void)len;
+    return AUTH_ERROR;
+}
+
+enum auth_status sessions_end_all(struct sessions *s, int64_t user_id, const char *keep,
+                                  size_t keep_len)
+{
+    /* TODO(stage 4): DELETE FROM sessions WHERE user_id = ?1 AND
+     * token_hash != ?2 -- ?2 the hash of keep, or 32 zero bytes (no
+     * session has them) when keep is NULL. */
+    (void)s;
+    (void)user_id;
+    (void)keep;
+    (void)keep_len;
     return AUTH_ERROR;
 }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sodium.h>
+
 #include "authdb.h"
 #include "users.h"
 
@@ -41,6 +43,21 @@ enum auth_status sessions_create(struct sessions *s, int64_t user_id, long long 
  * token that is not one, or whose session is unknown or has ended. */
 enum auth_status sessions_find(struct sessions *s, const char *token, size_t len,
                                long long now_ms, struct user *out);
+
+/* The SHA-256 of the 32 bytes of token (len bytes): what the database
+ * keeps of it. 0, or -1 when the token is not 43 characters of strict
+ * base64url (no padding, no other alphabet, no leftover bits). */
+int sessions_token_hash(const char *token, size_t len,
+                        unsigned char hash[crypto_hash_sha256_BYTES]);
+
+/* Ends the session of token (len bytes), if there is one: logout. A token
+ * that is not one ends nothing. AUTH_OK, AUTH_BUSY or AUTH_ERROR. */
+enum auth_status sessions_end(struct sessions *s, const char *token, size_t len);
+
+/* Ends every session of user_id but the one of keep (NULL: all of them):
+ * "log out everywhere", and a changed password. */
+enum auth_status sessions_end_all(struct sessions *s, int64_t user_id, const char *keep,
+                                  size_t keep_len);
 
 /* The wall clock in ms: sessions outlive the process. */
 long long sessions_now_ms(void);

@@ -91,14 +91,21 @@ static int add_error(cJSON *errors, const char *pointer, const char *detail)
     return 0;
 }
 
-/* The body's "username" and "password" members, both strings: 1 with *doc
- * the parsed body (cJSON_Delete() it) and name, pw and *pwlen in it; 0
- * when the answer is made (415, 400, 422); -1 when memory ran out. With
- * rules (registration), the name and the password must also pass
- * users_check_name() and users_check_password(). Other members are
- * ignored -- "role" above all: a client does not choose its role. */
-static int read_credentials(struct call *c, int rules, cJSON **doc, const char **name,
-                            const char **pw, size_t *pwlen)
+/* A string member of a JSON body: its name and its rule going in, its
+ * value coming out. */
+struct field {
+    const char *name;                                 /* "username" */
+    const char *(*check)(const char *s, size_t len);  /* NULL, or why s is refused */
+    const char *value;                                /* in the parsed body */
+    size_t len;
+};
+
+/* The members f[0..n) of the request's JSON body, each a string that
+ * passes its check: 1 with *doc the parsed body (cJSON_Delete() it) and
+ * each f[i].value in it; 0 when the answer is made (415, 400, or 422 with
+ * a pointer per member refused); -1 when memory ran out. Other members
+ * are ignored -- "role" above all: a client does not choose its role. */
+static int read_fields(struct call *c, cJSON **doc, struct field *f, size_t n)
 {
     *doc = NULL;
     const struct http_slice *ct = http_header_get(c->req, "Content-Type");
@@ -118,26 +125,27 @@ static int read_credentials(struct call *c, int rules, cJSON **doc, const char *
         cJSON_Delete(errors);
         return -1; /* json_check() accepted it: only memory can fail */
     }
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(*doc, "username");
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(*doc, "password");
-    const char *why;
     int bad = 0;
     if (!cJSON_IsObject(*doc))
-        bad |= add_error(errors, "", "the body is an object with a username and a password");
-    else if (!cJSON_IsString(n))
-        bad |= add_error(errors, "/username", "a string is needed");
-    if (cJSON_IsObject(*doc) && !cJSON_IsString(p))
-        bad |= add_error(errors, "/password", "a string is needed");
+        bad |= add_error(errors, "", "the body is a JSON object");
     /* cJSON ends a string at \u0000: "secret\u0000x" would be "secret",
      * and a password is checked exactly as it was sent, or not at all */
     if (res.nul_escapes)
         bad |= add_error(errors, "", "a string holds \\u0000, which no credential may");
-    if (rules && cJSON_IsString(n) && (why = users_check_name(n->valuestring,
-                                                             strlen(n->valuestring))))
-        bad |= add_error(errors, "/username", why);
-    if (rules && cJSON_IsString(p) && (why = users_check_password(p->valuestring,
-                                                                 strlen(p->valuestring))))
-        bad |= add_error(errors, "/password", why);
+    for (size_t i = 0; i < n && cJSON_IsObject(*doc); i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(*doc, f[i].name);
+        char pointer[64];
+        snprintf(pointer, sizeof pointer, "/%s", f[i].name);
+        const char *why = !cJSON_IsString(v) ? "a string is needed"
+                          : f[i].check      ? f[i].check(v->valuestring, strlen(v->valuestring))
+                                            : NULL;
+        if (why)
+            bad |= add_error(errors, pointer, why);
+        else {
+            f[i].value = v->valuestring;
+            f[i].len = strlen(v->valuestring);
+        }
+    }
     if (bad) {
         cJSON_Delete(errors);
         cJSON_Delete(*doc);
@@ -148,14 +156,10 @@ static int read_credentials(struct call *c, int rules, cJSON **doc, const char *
         cJSON_Delete(*doc);
         *doc = NULL;
         reset(c->resp);
-        return problem_respond_errors(c->resp, 422, "the credentials are not valid", errors) < 0
-                   ? -1
-                   : 0;
+        return problem_respond_errors(c->resp, 422, "the body is not valid", errors) < 0 ? -1
+                                                                                       : 0;
     }
     cJSON_Delete(errors);
-    *name = n->valuestring;
-    *pw = p->valuestring;
-    *pwlen = strlen(p->valuestring);
     return 1;
 }
 
@@ -168,46 +172,72 @@ static int token68_char(char ch)
            strchr("-._~+/", ch) != NULL;
 }
 
-/* The user of the request's bearer token into *who: 1; 0 when the answer
- * is made (401 or 400, or 503); -1 when it could not be. */
-static int authenticate(struct call *c, struct user *who)
+/* What the request's Authorization field holds. */
+enum bearer {
+    BEARER_NONE, /* no field, or another scheme than Bearer */
+    BEARER_OK,   /* a Bearer token, in *tok */
+    BEARER_BAD,  /* two fields, or Bearer without a well-formed token */
+};
+
+/* The request's bearer token (RFC 6750 section 2.1): credentials =
+ * auth-scheme [ 1*SP token68 ], the scheme without case. */
+static enum bearer bearer_token(const struct http_request *req, struct http_slice *tok)
 {
     const struct http_slice *v = NULL;
     size_t count = 0;
-    for (size_t i = 0; i < c->req->nheaders; i++)
-        if (http_slice_eq_nocase(c->req->headers[i].name, "Authorization")) {
-            v = &c->req->headers[i].value;
+    for (size_t i = 0; i < req->nheaders; i++)
+        if (http_slice_eq_nocase(req->headers[i].name, "Authorization")) {
+            v = &req->headers[i].value;
             count++;
         }
-    if (count == 0)
-        return challenge(c, 401, NULL, "this needs a session: Authorization: Bearer <token> "
-                         "(POST /sessions gives one)") < 0 ? -1 : 0;
-    if (count > 1)
-        return challenge(c, 400, "invalid_request",
-                         "one Authorization field, not several") < 0 ? -1 : 0;
-    /* credentials = auth-scheme [ 1*SP token68 ]; the scheme has no case */
+    if (count != 1)
+        return count ? BEARER_BAD : BEARER_NONE;
     size_t i = 0;
     while (i < v->n && v->p[i] != ' ')
         i++;
     struct http_slice scheme = {v->p, i};
     if (!http_slice_eq_nocase(scheme, "Bearer"))
-        return challenge(c, 401, NULL, "only the Bearer scheme is known here") < 0 ? -1 : 0;
+        return BEARER_NONE;
     while (i < v->n && v->p[i] == ' ')
         i++;
-    const char *tok = v->p + i;
-    size_t n = v->n - i, k = 0;
-    while (k < n && token68_char(tok[k]))
+    tok->p = v->p + i;
+    tok->n = v->n - i;
+    size_t k = 0;
+    while (k < tok->n && token68_char(tok->p[k]))
         k++;
-    while (k < n && tok[k] == '=')
+    while (k < tok->n && tok->p[k] == '=')
         k++;
-    if (n == 0 || k != n)
-        return challenge(c, 400, "invalid_request",
-                         "Bearer needs a token: Authorization: Bearer <token>") < 0 ? -1 : 0;
-    enum auth_status st = sessions_find(c->auth->sessions, tok, n, sessions_now_ms(), who);
+    return tok->n > 0 && k == tok->n ? BEARER_OK : BEARER_BAD;
+}
+
+/* The user of the request's bearer token into *who, and the token into
+ * *tok: 1; 0 when the answer is made (401 or 400, or 503); -1 when it
+ * could not be. */
+static int authenticate(struct call *c, struct user *who, struct http_slice *tok)
+{
+    switch (bearer_token(c->req, tok)) {
+    case BEARER_NONE:
+        return challenge(c, 401, NULL, "this needs a session: Authorization: Bearer <token> "
+                         "(POST /sessions gives one)") < 0 ? -1 : 0;
+    case BEARER_BAD:
+        return challenge(c, 400, "invalid_request", "one Authorization field, Bearer and a "
+                         "token: Authorization: Bearer <token>") < 0 ? -1 : 0;
+    case BEARER_OK:
+        break;
+    }
+    enum auth_status st = sessions_find(c->auth->sessions, tok->p, tok->n, sessions_now_ms(), who);
     if (st == AUTH_DENIED)
         return challenge(c, 401, "invalid_token",
                          "the token opens no session: log in again") < 0 ? -1 : 0;
     return st == AUTH_OK ? 1 : failed(c, st) < 0 ? -1 : 0;
+}
+
+/* 204 No Content. */
+static int no_content(struct call *c)
+{
+    reset(c->resp);
+    c->resp->status = 204;
+    return 0;
 }
 
 /* ---- the handlers --------------------------------------------------------------- */
@@ -216,13 +246,13 @@ static int authenticate(struct call *c, struct user *who)
 static int post_user(struct call *c)
 {
     cJSON *doc;
-    const char *name, *pw;
-    size_t pwlen;
-    int r = read_credentials(c, 1, &doc, &name, &pw, &pwlen);
+    struct field f[] = {{.name = "username", .check = users_check_name},
+                        {.name = "password", .check = users_check_password}};
+    int r = read_fields(c, &doc, f, 2);
     if (r <= 0)
         return r;
     struct user u = {0};
-    enum auth_status st = users_create(c->auth->users, name, pw, pwlen, &u);
+    enum auth_status st = users_create(c->auth->users, f[0].value, f[1].value, f[1].len, &u);
     cJSON_Delete(doc);
     if (st == AUTH_TAKEN)
         return problem(c, 409, "the username is taken");
@@ -239,16 +269,23 @@ static int post_user(struct call *c)
 static int post_session(struct call *c)
 {
     cJSON *doc;
-    const char *name, *pw;
-    size_t pwlen;
-    int r = read_credentials(c, 0, &doc, &name, &pw, &pwlen);
+    /* no rules: a login checks the password, not its shape */
+    struct field f[] = {{.name = "username"}, {.name = "password"}};
+    int r = read_fields(c, &doc, f, 2);
     if (r <= 0)
         return r;
     struct user u = {0};
-    enum auth_status st = users_login(c->auth->users, name, pw, pwlen, &u);
+    enum auth_status st = users_login(c->auth->users, f[0].value, f[1].value, f[1].len, &u);
     cJSON_Delete(doc);
     if (st == AUTH_DENIED) /* one answer for both: no name is confirmed */
         return challenge(c, 401, NULL, "the username or the password is wrong");
+    /* A session the client came with ends: a login gets a new token, never
+     * keeps one that someone else may have planted (session fixation).
+     * First, so that a failure leaves no new session whose token no one
+     * got. */
+    struct http_slice old;
+    if (st == AUTH_OK && bearer_token(c->req, &old) == BEARER_OK)
+        st = sessions_end(c->auth->sessions, old.p, old.n);
     char token[SESSION_TOKEN_LEN + 1];
     if (st == AUTH_OK)
         st = sessions_create(c->auth->sessions, u.id, sessions_now_ms(), token);
@@ -258,8 +295,8 @@ static int post_session(struct call *c)
     int rc = -1;
     if (j && cJSON_AddStringToObject(j, "token", token) &&
         cJSON_AddStringToObject(j, "token_type", "Bearer") &&
-        cJSON_AddNumberToObject(j, "expires_in",
-                                (double)(c->auth->sessions->max_ms / 1000)) &&
+        cJSON_AddNumberToObject(j, "expires_in", /* at most: idle, it ends sooner */
+                                (double)((c->auth->sessions->max_ms + 999) / 1000)) &&
         json_respond(c->resp, 201, j) == 0)
         rc = response_header(c->resp, "Cache-Control", "no-store"); /* RFC 6749 5.1 */
     cJSON_Delete(j);
@@ -271,47 +308,109 @@ static int post_session(struct call *c)
 static int get_me(struct call *c)
 {
     struct user u;
-    int r = authenticate(c, &u);
+    struct http_slice tok;
+    int r = authenticate(c, &u, &tok);
     return r <= 0 ? r : user_respond(c, 200, &u);
+}
+
+/* DELETE /sessions/current: log out (stage 4). */
+static int delete_current(struct call *c)
+{
+    struct user u;
+    struct http_slice tok;
+    int r = authenticate(c, &u, &tok);
+    if (r <= 0)
+        return r;
+    enum auth_status st = sessions_end(c->auth->sessions, tok.p, tok.n);
+    return st == AUTH_OK ? no_content(c) : failed(c, st);
+}
+
+/* DELETE /sessions: log out everywhere (stage 4). */
+static int delete_all(struct call *c)
+{
+    struct user u;
+    struct http_slice tok;
+    int r = authenticate(c, &u, &tok);
+    if (r <= 0)
+        return r;
+    enum auth_status st = sessions_end_all(c->auth->sessions, u.id, NULL, 0);
+    return st == AUTH_OK ? no_content(c) : failed(c, st);
+}
+
+/* PUT /me/password {"current_password", "new_password"} (stage 4): the
+ * session alone is not enough -- whoever holds a stolen token must not
+ * lock the owner out. The other sessions end with the change, in its
+ * transaction: a password is changed because someone else may know it. */
+static int put_password(struct call *c)
+{
+    struct user u;
+    struct http_slice tok;
+    int r = authenticate(c, &u, &tok);
+    if (r <= 0)
+        return r;
+    cJSON *doc;
+    struct field f[] = {{.name = "current_password"},
+                        {.name = "new_password", .check = users_check_password}};
+    if ((r = read_fields(c, &doc, f, 2)) <= 0)
+        return r;
+    unsigned char keep[crypto_hash_sha256_BYTES];
+    enum auth_status st =
+        sessions_token_hash(tok.p, tok.n, keep) < 0 ? AUTH_ERROR /* authenticate() decoded it */
+        : users_change_password(c->auth->users, u.id, f[0].value, f[0].len, f[1].value,
+                                f[1].len, keep);
+    cJSON_Delete(doc);
+    if (st == AUTH_DENIED)
+        return problem(c, 403, "the current password is wrong: nothing changed");
+    return st == AUTH_OK ? no_content(c) : failed(c, st);
 }
 
 static const struct route {
     const char *path;
-    unsigned methods;
+    unsigned method;
     int (*fn)(struct call *c);
 } routes[] = {
     {"/users", M_POST, post_user},
     {"/sessions", M_POST, post_session},
+    {"/sessions", M_DELETE, delete_all},
+    {"/sessions/current", M_DELETE, delete_current},
     {"/me", M_GET | M_HEAD, get_me},
+    {"/me/password", M_PUT, put_password},
 };
 
-/* The route of path, or NULL: the items API's. */
-static const struct route *route_of(struct http_slice path)
+/* The methods of path (0: not one of these routes, the items API's), and
+ * the route of method m on it in *rt (NULL: none). */
+static unsigned route_of(struct http_slice path, unsigned m, const struct route **rt)
 {
+    unsigned methods = 0;
+    *rt = NULL;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-        if (path.n == strlen(routes[i].path) && memcmp(path.p, routes[i].path, path.n) == 0)
-            return &routes[i];
-    return NULL;
+        if (path.n == strlen(routes[i].path) && memcmp(path.p, routes[i].path, path.n) == 0) {
+            methods |= routes[i].method;
+            if (routes[i].method & m)
+                *rt = &routes[i];
+        }
+    return methods;
 }
 
 int auth_may_block(void *ctx, const struct http_request *req)
 {
     struct auth *a = ctx;
+    const struct route *rt;
     /* hashing a password, or the database: a worker's */
-    return route_of(req->path) ? 1 : api_may_block(a->api, req);
+    return route_of(req->path, 0, &rt) ? 1 : api_may_block(a->api, req);
 }
 
 int auth_serve(void *ctx, const struct http_request *req, const struct buf *body,
                struct response *resp, const struct loop_job *job)
 {
     struct call c = {.auth = ctx, .req = req, .body = body, .resp = resp};
-    const struct route *rt = route_of(req->path);
-    if (!rt)
+    const struct route *rt;
+    unsigned methods = route_of(req->path, router_method(req->method), &rt);
+    if (!methods)
         return api_serve(c.auth->api, req, body, resp, job);
-    unsigned m = router_method(req->method);
-    if (!(rt->methods & m)) {
+    if (!rt) {
         char allow[64];
-        if (router_allow(rt->methods, allow, sizeof allow) < 0 ||
+        if (router_allow(methods, allow, sizeof allow) < 0 ||
             problem(&c, 405, "the method is not allowed here: see Allow") < 0)
             return -1;
         return response_header(resp, "Allow", allow);

@@ -38,6 +38,19 @@ enum auth_status sessions_create(struct sessions *s, int64_t user_id, long long 
         return AUTH_BUSY;
     sqlite3_stmt *st = NULL;
     enum auth_status rc = AUTH_ERROR;
+    /* The user's ended sessions go first: a token that is never shown
+     * again would otherwise keep its row for ever. */
+    if (sqlite3_prepare_v2(db,
+                           "DELETE FROM sessions WHERE user_id = ?1 "
+                           "AND (seen_ms <= ?2 - ?3 OR created_ms <= ?2 - ?4)",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 1, user_id) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 2, now_ms) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 3, s->idle_ms) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 4, s->max_ms) == SQLITE_OK)
+        sqlite3_step(st); /* a failure leaves them for the next login */
+    sqlite3_finalize(st);
+    st = NULL;
     if (sqlite3_prepare_v2(db,
                            "INSERT INTO sessions (token_hash, user_id, created_ms, seen_ms) "
                            "VALUES (?1, ?2, ?3, ?3)",
@@ -53,10 +66,8 @@ enum auth_status sessions_create(struct sessions *s, int64_t user_id, long long 
     return rc;
 }
 
-/* The SHA-256 of the token's 32 bytes: 0, or -1 when the token is not 43
- * characters of strict base64url (no padding, no other alphabet, no
- * leftover bits). */
-static int token_hash(const char *token, size_t len, unsigned char hash[crypto_hash_sha256_BYTES])
+int sessions_token_hash(const char *token, size_t len,
+                        unsigned char hash[crypto_hash_sha256_BYTES])
 {
     unsigned char raw[RAW_LEN];
     size_t n = 0;
@@ -75,7 +86,7 @@ enum auth_status sessions_find(struct sessions *s, const char *token, size_t len
                                long long now_ms, struct user *out)
 {
     unsigned char hash[crypto_hash_sha256_BYTES];
-    if (token_hash(token, len, hash) < 0)
+    if (sessions_token_hash(token, len, hash) < 0)
         return AUTH_DENIED;
     sqlite3 *db = authdb_take(s->db);
     if (!db)
@@ -119,5 +130,46 @@ enum auth_status sessions_find(struct sessions *s, const char *token, size_t len
     authdb_release(s->db);
     if (rc != AUTH_OK)
         memset(out, 0, sizeof *out);
+    return rc;
+}
+
+enum auth_status sessions_end(struct sessions *s, const char *token, size_t len)
+{
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    if (sessions_token_hash(token, len, hash) < 0)
+        return AUTH_OK; /* no such session to end */
+    sqlite3 *db = authdb_take(s->db);
+    if (!db)
+        return AUTH_BUSY;
+    sqlite3_stmt *st = NULL;
+    enum auth_status rc = AUTH_ERROR;
+    if (sqlite3_prepare_v2(db, "DELETE FROM sessions WHERE token_hash = ?1", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_STATIC) == SQLITE_OK)
+        rc = sqlite3_step(st) == SQLITE_DONE ? AUTH_OK : authdb_failure(db);
+    sqlite3_finalize(st);
+    authdb_release(s->db);
+    return rc;
+}
+
+enum auth_status sessions_end_all(struct sessions *s, int64_t user_id, const char *keep,
+                                  size_t keep_len)
+{
+    /* a hash no session has (all zero) when none is kept */
+    unsigned char hash[crypto_hash_sha256_BYTES] = {0};
+    if (keep && sessions_token_hash(keep, keep_len, hash) < 0)
+        memset(hash, 0, sizeof hash);
+    sqlite3 *db = authdb_take(s->db);
+    if (!db)
+        return AUTH_BUSY;
+    sqlite3_stmt *st = NULL;
+    enum auth_status rc = AUTH_ERROR;
+    if (sqlite3_prepare_v2(db, "DELETE FROM sessions WHERE user_id = ?1 AND token_hash != ?2",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 1, user_id) == SQLITE_OK &&
+        sqlite3_bind_blob(st, 2, hash, sizeof hash, SQLITE_STATIC) == SQLITE_OK)
+        rc = sqlite3_step(st) == SQLITE_DONE ? AUTH_OK : authdb_failure(db);
+    sqlite3_finalize(st);
+    authdb_release(s->db);
     return rc;
 }

@@ -102,9 +102,10 @@ enum auth_status users_create(struct users *u, const char *name, const char *pw,
     return rc;
 }
 
-/* The account of name and its hash (zero-filled to the size libsodium
- * reads). AUTH_OK, AUTH_DENIED when there is none, AUTH_BUSY, AUTH_ERROR. */
-static enum auth_status find(struct users *u, const char *name, struct user *out,
+/* The account of name (or, name NULL, of id) and its hash, zero-filled to
+ * the size libsodium reads. AUTH_OK, AUTH_DENIED when there is none,
+ * AUTH_BUSY, AUTH_ERROR. */
+static enum auth_status find(struct users *u, const char *name, int64_t id, struct user *out,
                              char hash[crypto_pwhash_STRBYTES])
 {
     sqlite3 *db = authdb_take(u->db);
@@ -112,11 +113,12 @@ static enum auth_status find(struct users *u, const char *name, struct user *out
         return AUTH_BUSY;
     sqlite3_stmt *st = NULL;
     enum auth_status rc = AUTH_ERROR;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT id, username, role, password_hash FROM users "
-                           "WHERE username = ?1",
-                           -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT) == SQLITE_OK) {
+    const char *sql = name ? "SELECT id, username, role, password_hash FROM users "
+                             "WHERE username = ?1"
+                           : "SELECT id, username, role, password_hash FROM users WHERE id = ?1";
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+        (name ? sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT)
+              : sqlite3_bind_int64(st, 1, id)) == SQLITE_OK) {
         int step = sqlite3_step(st);
         const char *h = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 3) : NULL;
         if (step == SQLITE_DONE) {
@@ -137,28 +139,58 @@ static enum auth_status find(struct users *u, const char *name, struct user *out
     return rc;
 }
 
-/* Replaces id's hash old with one of pw at u's costs; a failure leaves
- * the old one, which still works. */
-static void rehash(struct users *u, int64_t id, const char *old, const char *pw, size_t pwlen)
+/* Runs sql, a statement without values, on db. 0, or -1. */
+static int exec(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* Replaces id's hash old with one of pw at u's costs -- "AND
+ * password_hash = old": a password changed meanwhile stays changed
+ * (AUTH_DENIED then). With keep (a password change), every session of id
+ * but the one whose token hash is keep ends in the same transaction: the
+ * new password and the sessions' end are stored together, or neither. */
+static enum auth_status replace_hash(struct users *u, int64_t id, const char *old, const char *pw,
+                                     size_t pwlen, const unsigned char *keep)
 {
     char hash[crypto_pwhash_STRBYTES];
     if (crypto_pwhash_str(hash, pw, pwlen, u->cost->ops, u->cost->mem) != 0)
-        return;
+        return AUTH_ERROR;
     sqlite3 *db = authdb_take(u->db);
     if (!db)
-        return;
-    sqlite3_stmt *st = NULL;
-    /* "AND password_hash = ?3": a password changed meanwhile stays changed */
-    if (sqlite3_prepare_v2(db,
+        return AUTH_BUSY;
+    sqlite3_stmt *st = NULL, *end = NULL;
+    enum auth_status rc = exec(db, "BEGIN IMMEDIATE") == 0 ? AUTH_ERROR : authdb_failure(db);
+    if (rc == AUTH_ERROR &&
+        sqlite3_prepare_v2(db,
                            "UPDATE users SET password_hash = ?1 WHERE id = ?2 "
                            "AND password_hash = ?3",
                            -1, &st, NULL) == SQLITE_OK &&
         sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
         sqlite3_bind_int64(st, 2, id) == SQLITE_OK &&
         sqlite3_bind_text(st, 3, old, -1, SQLITE_TRANSIENT) == SQLITE_OK)
-        sqlite3_step(st);
+        rc = sqlite3_step(st) != SQLITE_DONE ? authdb_failure(db)
+             : sqlite3_changes(db) == 1      ? AUTH_OK
+                                             : AUTH_DENIED;
+    if (rc == AUTH_OK && keep)
+        rc = sqlite3_prepare_v2(db,
+                                "DELETE FROM sessions WHERE user_id = ?1 AND token_hash != ?2",
+                                -1, &end, NULL) == SQLITE_OK &&
+                     sqlite3_bind_int64(end, 1, id) == SQLITE_OK &&
+                     sqlite3_bind_blob(end, 2, keep, crypto_hash_sha256_BYTES,
+                                       SQLITE_STATIC) == SQLITE_OK &&
+                     sqlite3_step(end) == SQLITE_DONE
+                 ? AUTH_OK
+                 : authdb_failure(db);
     sqlite3_finalize(st);
+    sqlite3_finalize(end);
+    if (rc == AUTH_OK && exec(db, "COMMIT") != 0)
+        rc = authdb_failure(db);
+    if (rc != AUTH_OK)
+        exec(db, "ROLLBACK"); /* nothing to undo when BEGIN failed: harmless */
     authdb_release(u->db);
+    sodium_memzero(hash, sizeof hash);
+    return rc;
 }
 
 /* 1 when hash was made with less work than u->cost asks -- fewer bytes
@@ -179,7 +211,7 @@ enum auth_status users_login(struct users *u, const char *name, const char *pw, 
                              struct user *out)
 {
     char hash[crypto_pwhash_STRBYTES];
-    enum auth_status rc = strlen(name) <= USER_NAME_MAX ? find(u, name, out, hash) : AUTH_DENIED;
+    enum auth_status rc = strlen(name) <= USER_NAME_MAX ? find(u, name, 0, out, hash) : AUTH_DENIED;
     if (rc != AUTH_OK && rc != AUTH_DENIED)
         return rc;
     /* No such account: check against the dummy all the same -- the answer
@@ -190,6 +222,20 @@ enum auth_status users_login(struct users *u, const char *name, const char *pw, 
         return AUTH_DENIED;
     }
     if (weaker(u, hash))
-        rehash(u, out->id, hash, pw, pwlen);
+        replace_hash(u, out->id, hash, pw, pwlen, NULL); /* a failure keeps the old one */
     return AUTH_OK;
+}
+
+enum auth_status users_change_password(struct users *u, int64_t id, const char *current,
+                                       size_t current_len, const char *next, size_t next_len,
+                                       const unsigned char keep[crypto_hash_sha256_BYTES])
+{
+    char hash[crypto_pwhash_STRBYTES];
+    struct user who;
+    enum auth_status rc = find(u, NULL, id, &who, hash);
+    if (rc != AUTH_OK)
+        return rc;
+    if (crypto_pwhash_str_verify(hash, current, current_len) != 0)
+        return AUTH_DENIED;
+    return replace_hash(u, id, hash, next, next_len, keep);
 }

@@ -77,4 +77,13 @@ enum auth_status users_create(struct users *u, const char *name, const char *pw,
 enum auth_status users_login(struct users *u, const char *name, const char *pw, size_t pwlen,
                              struct user *out);
 
+/* Changes the password of the account id from current to next (which
+ * passed users_check_password()), and ends every session of the account
+ * but the one whose token has the SHA-256 keep (sessions_token_hash()) --
+ * in one transaction: both happen, or neither. AUTH_DENIED when current is
+ * not its password -- nothing changes then. */
+enum auth_status users_change_password(struct users *u, int64_t id, const char *current,
+                                       size_t current_len, const char *next, size_t next_len,
+                                       const unsigned char keep[crypto_hash_sha256_BYTES]);
+
 #endif
