@@ -2,7 +2,7 @@
  * tests check. Given: the answers' helpers, reading a JSON body's fields,
  * the routing. Yours: post_user() (stage 1), post_session() (stage 2),
  * bearer_token(), authenticate() and get_me() (stage 3), logging out and
- * a new password (stage 4). */
+ * a new password (stage 4), cookies and their guards (stage 5). */
 #define _POSIX_C_SOURCE 200809L
 #include "auth.h"
 
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cJSON.h>
 
@@ -100,6 +101,7 @@ static int add_error(cJSON *errors, const char *pointer, const char *detail)
 struct field {
     const char *name;                                 /* "username" */
     const char *(*check)(const char *s, size_t len);  /* NULL, or why s is refused */
+    int optional;                                     /* 1: may be missing (value NULL) */
     const char *value;                                /* in the parsed body */
     size_t len;
 };
@@ -138,6 +140,10 @@ static int read_fields(struct call *c, cJSON **doc, struct field *f, size_t n)
         bad |= add_error(errors, "", "a string holds \\u0000, which no credential may");
     for (size_t i = 0; i < n && cJSON_IsObject(*doc); i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(*doc, f[i].name);
+        f[i].value = NULL;
+        f[i].len = 0;
+        if (!v && f[i].optional)
+            continue;
         char pointer[64];
         snprintf(pointer, sizeof pointer, "/%s", f[i].name);
         const char *why = !cJSON_IsString(v) ? "a string is needed"
@@ -203,9 +209,47 @@ static enum bearer bearer_token(const struct http_request *req, struct http_slic
     return BEARER_NONE;
 }
 
-/* The user of the request's bearer token into *who, and the token into
- * *tok: 1; 0 when the answer is made (401 or 400, or 503); -1 when it
- * could not be. */
+/* The session cookie's name: __Host- makes a browser keep it only when it
+ * was set with Secure and Path=/ and no Domain, by this very host
+ * (RFC 6265bis section 4.1.3.2). */
+#define COOKIE "__Host-sid"
+
+/* The request's session cookie (RFC 6265 section 5.4: Cookie: name=value;
+ * name=value): BEARER_OK with its value in *tok, BEARER_NONE without one,
+ * BEARER_BAD when it comes twice. */
+static enum bearer session_cookie(const struct http_request *req, struct http_slice *tok)
+{
+    /* TODO(stage 5): every field named Cookie (without case), each
+     * "name=value; name=value" (RFC 6265 section 5.4): the pairs whose
+     * name is COOKIE -- none: BEARER_NONE; one: BEARER_OK with its value
+     * in *tok; more: BEARER_BAD (which one would you believe?). */
+    (void)req;
+    (void)tok;
+    return BEARER_NONE;
+}
+
+/* 1 when an unsafe request may act with the session cookie: the browser
+ * says it comes from this site's own pages (Sec-Fetch-Site: same-origin),
+ * or from the user (none: typed, bookmarked); without that header, an
+ * Origin that is this server's (http:// or https:// and the Host); with
+ * neither, a client that is no browser -- SameSite=Strict is the last
+ * wall. OWASP CSRF Prevention Cheat Sheet: Fetch Metadata, then Origin. */
+static int same_origin(const struct http_request *req)
+{
+    /* TODO(stage 5): Sec-Fetch-Site, when the browser sent it: 1 for
+     * same-origin or none, else 0 (cross-site, same-site). Without it,
+     * Origin: none -> 1 (not a browser, or an old one: SameSite=Strict
+     * guards those); else 1 only when it is "http://" or "https://" and
+     * then exactly the Host field's value (compare without case), 0 for
+     * any other, "null" too. */
+    (void)req;
+    return 1;
+}
+
+/* The user of the request's session into *who, and its token into *tok:
+ * from Authorization: Bearer, or from the session cookie -- one of them,
+ * never both. 1; 0 when the answer is made (401 or 400, or 503); -1 when
+ * it could not be. */
 static int authenticate(struct call *c, struct user *who, struct http_slice *tok)
 {
     /* TODO(stage 3): auth.h's table, from bearer_token(c->req, tok):
@@ -215,6 +259,9 @@ static int authenticate(struct call *c, struct user *who, struct http_slice *tok
      * who): AUTH_DENIED -> challenge(c, 401, "invalid_token", ...); AUTH_OK
      * -> 1; anything else failed(). Return 0 after an answer, -1 when
      * memory ran out. */
+    /* TODO(stage 5): the session cookie stands for the bearer token:
+     * session_cookie() too; either one BEARER_BAD, or both BEARER_OK -> 400
+     * "invalid_request"; no bearer but a cookie -> the cookie's token. */
     (void)c;
     (void)who;
     (void)tok;
@@ -230,6 +277,27 @@ static int no_content(struct call *c)
 }
 
 /* ---- the handlers --------------------------------------------------------------- */
+
+/* read_fields()'s check of a login's "transport": "bearer" (the default)
+ * or "cookie" (stage 5). */
+static const char *transport_check(const char *s, size_t len)
+{
+    (void)len;
+    return strcmp(s, "bearer") == 0 || strcmp(s, "cookie") == 0
+               ? NULL
+               : "the transport is \"bearer\" or \"cookie\"";
+}
+
+/* Makes the browser forget the session cookie (Max-Age=0: RFC 6265bis
+ * section 5.6.2), when the request came with one. 0, or -1. */
+static int forget_cookie(struct call *c)
+{
+    struct http_slice t;
+    if (session_cookie(c->req, &t) == BEARER_NONE)
+        return 0;
+    return response_header(c->resp, "Set-Cookie",
+                           COOKIE "=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
+}
 
 /* POST /users (stage 1). */
 static int post_user(struct call *c)
@@ -261,6 +329,14 @@ static int post_session(struct call *c)
      * max_ms / 1000 seconds} (json_respond()) and Cache-Control: no-store
      * (RFC 6749 section 5.1: a token must not be cached); other failures
      * -> failed(). sodium_memzero() the token after. */
+    /* TODO(stage 5): a third field, "transport" (check: transport_check,
+     * optional). "cookie": the request must be same_origin() (else 403:
+     * login CSRF, a victim logged in to the attacker's account), and the
+     * answer carries the token only in Set-Cookie: COOKIE "=<token>;
+     * Path=/; Secure; HttpOnly; SameSite=Strict" -- no "token" member,
+     * "token_type": "cookie". A session cookie the request came with ends
+     * too, as a bearer token does (stage 4). */
+    (void)transport_check;
     /* TODO(stage 4): after a good users_login() and before
      * sessions_create(), a token the request came with (bearer_token() ==
      * BEARER_OK) ends: sessions_end() -- a login never keeps a token
@@ -286,6 +362,9 @@ static int delete_current(struct call *c)
 {
     /* TODO(stage 4): authenticate(), then sessions_end() of that very
      * token; AUTH_OK -> no_content(c), else failed(). */
+    /* TODO(stage 5): after no_content(), forget_cookie(c): a browser
+     * that logs out forgets its cookie (Max-Age=0). */
+    (void)forget_cookie;
     (void)c;
     (void)no_content;
     return -1;
@@ -295,7 +374,8 @@ static int delete_current(struct call *c)
 static int delete_all(struct call *c)
 {
     /* TODO(stage 4): authenticate(), then sessions_end_all(..., u.id,
-     * NULL, 0): every session of the account, this one too. */
+     * NULL, 0): every session of the account, this one too. (Stage 5:
+     * forget_cookie() after no_content(), as delete_current() does.) */
     (void)c;
     return -1;
 }
@@ -357,7 +437,16 @@ int auth_serve(void *ctx, const struct http_request *req, const struct buf *body
 {
     struct call c = {.auth = ctx, .req = req, .body = body, .resp = resp};
     const struct route *rt;
-    unsigned methods = route_of(req->path, router_method(req->method), &rt);
+    unsigned m = router_method(req->method), methods = route_of(req->path, m, &rt);
+    /* Cross-site request forgery: a browser sends the cookie with a
+     * request another site's page makes. A change (anything but GET,
+     * HEAD, OPTIONS) that comes with the cookie must come from this
+     * site (stage 5). */
+    /* TODO(stage 5): when m is none of M_GET, M_HEAD, M_OPTIONS, the
+     * request has a session cookie (session_cookie() != BEARER_NONE) and
+     * it is not same_origin() -> 403 problem, before anything else runs. */
+    (void)same_origin;
+    (void)session_cookie;
     if (!methods)
         return api_serve(c.auth->api, req, body, resp, job);
     if (!rt) {

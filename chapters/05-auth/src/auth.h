@@ -1,5 +1,5 @@
 /* auth -- the HTTP side of users and sessions, in front of chapter 03's
- * API (stages 1 to 4):
+ * API (stages 1 to 5):
  *
  *   POST   /users      {"username","password"}  -> 201 the account (stage 1)
  *   POST   /sessions   {"username","password"}  -> 201 a bearer token (stage 2);
@@ -12,6 +12,15 @@
  *                                               -> 204, every other session
  *                                                  ends; 403 for a wrong
  *                                                  current password (stage 4)
+ *
+ * Browsers (stage 5): POST /sessions with "transport":"cookie" sets the
+ * token in a cookie instead of the body --
+ *   Set-Cookie: __Host-sid=T; Path=/; Secure; HttpOnly; SameSite=Strict
+ * -- which then stands for Authorization: Bearer T (both at once: 400).
+ * Logging out with it expires it (Max-Age=0). A change (POST, PUT, PATCH,
+ * DELETE) that comes with the cookie, and a cookie login, must come from
+ * this site: Sec-Fetch-Site same-origin or none, else an Origin that is
+ * this server's; otherwise 403 (cross-site request forgery).
  *
  * Every other request goes to the items API (api_serve()). Errors are
  * problem documents (chapter 03's problem.h); every 401 says how to

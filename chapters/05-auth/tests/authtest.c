@@ -212,3 +212,96 @@ void at_stop(struct wb_proc *p)
     cr_assert(clean, "restd did not exit 0 on SIGTERM: it must close the database and end "
               "cleanly\n%s", wb_describe(p));
 }
+
+/* ---- the session cookie (stage 5) ----------------------------------------- */
+
+char *at_creds_transport(const char *name, const char *pw, const char *transport)
+{
+    cJSON *j = cJSON_CreateObject();
+    char *s = NULL;
+    if (j && cJSON_AddStringToObject(j, "username", name) &&
+        cJSON_AddStringToObject(j, "password", pw) &&
+        cJSON_AddStringToObject(j, "transport", transport))
+        s = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    cr_assert(s != NULL, "test setup: out of memory");
+    return s;
+}
+
+const char *at_cookie(const char *value, const char *more)
+{
+    size_t cap = strlen(value) + (more ? strlen(more) : 0) + 32;
+    char *h = wb_msgbuf(cap);
+    snprintf(h, cap, "Cookie: " AT_COOKIE "=%s\r\n%s", value, more ? more : "");
+    return h;
+}
+
+/* s[0..n) without the spaces and tabs around it, into out[0..cap). */
+static void trimmed(const char *s, size_t n, char *out, size_t cap)
+{
+    while (n > 0 && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    snprintf(out, cap, "%.*s", (int)n, s);
+}
+
+void at_cookie_pair(const char *set_cookie, char *name, size_t ncap, char *value, size_t vcap)
+{
+    size_t end = strcspn(set_cookie, ";");
+    const char *eq = memchr(set_cookie, '=', end);
+    name[0] = value[0] = '\0';
+    if (!eq)
+        return;
+    trimmed(set_cookie, (size_t)(eq - set_cookie), name, ncap);
+    trimmed(eq + 1, end - (size_t)(eq + 1 - set_cookie), value, vcap);
+}
+
+int at_cookie_attr(const char *set_cookie, const char *attr, char *out, size_t cap)
+{
+    const char *s = set_cookie + strcspn(set_cookie, ";");
+    while (*s == ';') {
+        s++;
+        size_t len = strcspn(s, ";");
+        const char *eq = memchr(s, '=', len);
+        char key[64];
+        trimmed(s, eq ? (size_t)(eq - s) : len, key, sizeof key);
+        if (strcasecmp(key, attr) == 0) {
+            if (out)
+                trimmed(eq ? eq + 1 : s + len, eq ? len - (size_t)(eq + 1 - s) : 0, out, cap);
+            return 1;
+        }
+        s += len;
+    }
+    return 0;
+}
+
+void at_cookie_login(struct wb_proc *p, int fd, const char *name, const char *pw,
+                     const char *headers, char value[AT_TOKEN_LEN + 1])
+{
+    char *body = at_creds_transport(name, pw, "cookie");
+    char h[1024];
+    snprintf(h, sizeof h, "%s%s", headers ? headers : "", AT_JSON);
+    struct ht_response *r = rc_send(p, fd, "POST", "/sessions", h, body, strlen(body));
+    char why[768];
+    snprintf(why, sizeof why, "POST /sessions %s%s%s, a browser's login, to have a session cookie "
+             "for the test: 201 with Set-Cookie: " AT_COOKIE "=<43 characters>; Path=/; Secure; "
+             "HttpOnly; SameSite=Strict. auth.c post_session() reads the optional \"transport\" "
+             "(transport_check()) and, for \"cookie\", sets the token in the cookie", body,
+             headers ? " with " : "", headers ? wb_esc(headers, strlen(headers), 300) : "");
+    free(body);
+    ht_expect_status(p, r, 201, NULL, 0, why);
+    size_t n = ht_header_count(r, "Set-Cookie");
+    const char *set = ht_header(r, "Set-Cookie");
+    char cname[128] = "", cvalue[256] = "";
+    if (set)
+        at_cookie_pair(set, cname, sizeof cname, cvalue, sizeof cvalue);
+    int ok = n == 1 && strcmp(cname, AT_COOKIE) == 0 && strlen(cvalue) == AT_TOKEN_LEN;
+    const char *resp = ht_describe_response(r);
+    ht_free(r);
+    if (!ok)
+        cr_fatal("%s\nexpected one Set-Cookie field (received %zu) setting the cookie "
+                 AT_COOKIE " to the token, 43 characters (32 random bytes in base64url)"
+                 "\nreceived: %s", why, n, resp);
+    memcpy(value, cvalue, AT_TOKEN_LEN + 1);
+}

@@ -75,4 +75,35 @@ double at_median(double *v, int n);
 /* Stops p as wb_stop() does, and fails the test unless it exited 0. */
 void at_stop(struct wb_proc *p);
 
+/* ---- the session cookie (stage 5) ----------------------------------------- */
+
+#define AT_COOKIE "__Host-sid"
+
+/* {"username":name,"password":pw,"transport":transport} as JSON text:
+ * malloc'd, free() it. */
+char *at_creds_transport(const char *name, const char *pw, const char *transport);
+
+/* "Cookie: __Host-sid=<value>\r\n", then the header lines more (NULL for
+ * none), in a message slot. */
+const char *at_cookie(const char *value, const char *more);
+
+/* The cookie a Set-Cookie field's value sets, as a browser reads it (RFC
+ * 6265 section 5.2): the name and the value of its first pair, without the
+ * spaces around them, into name[0..ncap) and value[0..vcap) -- both ""
+ * when the pair has no '='. */
+void at_cookie_pair(const char *set_cookie, char *name, size_t ncap, char *value, size_t vcap);
+
+/* 1 when the Set-Cookie field's value set_cookie has the attribute attr
+ * (its name compared without case: "secure", "Max-Age"), with its value
+ * (without the spaces around it; "" for none) into out[0..cap) when out
+ * is not NULL; else 0. */
+int at_cookie_attr(const char *set_cookie, const char *attr, char *out, size_t cap);
+
+/* POST /sessions for name and pw with "transport":"cookie" and the header
+ * lines headers besides Content-Type (NULL for none), which must be
+ * answered 201 with one Set-Cookie that sets __Host-sid to 43 characters:
+ * they go into value (NUL-terminated). */
+void at_cookie_login(struct wb_proc *p, int fd, const char *name, const char *pw,
+                     const char *headers, char value[AT_TOKEN_LEN + 1]);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cJSON.h>
 
@@ -96,6 +97,7 @@ static int add_error(cJSON *errors, const char *pointer, const char *detail)
 struct field {
     const char *name;                                 /* "username" */
     const char *(*check)(const char *s, size_t len);  /* NULL, or why s is refused */
+    int optional;                                     /* 1: may be missing (value NULL) */
     const char *value;                                /* in the parsed body */
     size_t len;
 };
@@ -134,6 +136,10 @@ static int read_fields(struct call *c, cJSON **doc, struct field *f, size_t n)
         bad |= add_error(errors, "", "a string holds \\u0000, which no credential may");
     for (size_t i = 0; i < n && cJSON_IsObject(*doc); i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(*doc, f[i].name);
+        f[i].value = NULL;
+        f[i].len = 0;
+        if (!v && f[i].optional)
+            continue;
         char pointer[64];
         snprintf(pointer, sizeof pointer, "/%s", f[i].name);
         const char *why = !cJSON_IsString(v) ? "a string is needed"
@@ -210,21 +216,80 @@ static enum bearer bearer_token(const struct http_request *req, struct http_slic
     return tok->n > 0 && k == tok->n ? BEARER_OK : BEARER_BAD;
 }
 
-/* The user of the request's bearer token into *who, and the token into
- * *tok: 1; 0 when the answer is made (401 or 400, or 503); -1 when it
- * could not be. */
+/* The session cookie's name: __Host- makes a browser keep it only when it
+ * was set with Secure and Path=/ and no Domain, by this very host
+ * (RFC 6265bis section 4.1.3.2). */
+#define COOKIE "__Host-sid"
+
+/* The request's session cookie (RFC 6265 section 5.4: Cookie: name=value;
+ * name=value): BEARER_OK with its value in *tok, BEARER_NONE without one,
+ * BEARER_BAD when it comes twice. */
+static enum bearer session_cookie(const struct http_request *req, struct http_slice *tok)
+{
+    size_t count = 0, want = strlen(COOKIE);
+    for (size_t h = 0; h < req->nheaders; h++) {
+        if (!http_slice_eq_nocase(req->headers[h].name, "Cookie"))
+            continue;
+        const char *p = req->headers[h].value.p, *end = p + req->headers[h].value.n;
+        while (p < end) {
+            while (p < end && (*p == ' ' || *p == ';'))
+                p++;
+            const char *pair = p;
+            while (p < end && *p != ';')
+                p++;
+            if ((size_t)(p - pair) > want && memcmp(pair, COOKIE "=", want + 1) == 0) {
+                tok->p = pair + want + 1;
+                tok->n = (size_t)(p - tok->p);
+                count++;
+            }
+        }
+    }
+    return count == 0 ? BEARER_NONE : count == 1 ? BEARER_OK : BEARER_BAD;
+}
+
+/* 1 when an unsafe request may act with the session cookie: the browser
+ * says it comes from this site's own pages (Sec-Fetch-Site: same-origin),
+ * or from the user (none: typed, bookmarked); without that header, an
+ * Origin that is this server's (http:// or https:// and the Host); with
+ * neither, a client that is no browser -- SameSite=Strict is the last
+ * wall. OWASP CSRF Prevention Cheat Sheet: Fetch Metadata, then Origin. */
+static int same_origin(const struct http_request *req)
+{
+    const struct http_slice *site = http_header_get(req, "Sec-Fetch-Site");
+    if (site)
+        return http_slice_eq_nocase(*site, "same-origin") || http_slice_eq_nocase(*site, "none");
+    const struct http_slice *origin = http_header_get(req, "Origin");
+    const struct http_slice *host = http_header_get(req, "Host");
+    if (!origin)
+        return 1;
+    if (!host)
+        return 0;
+    for (int tls = 0; tls < 2; tls++) {
+        const char *scheme = tls ? "https://" : "http://";
+        size_t n = strlen(scheme);
+        if (origin->n == n + host->n && strncasecmp(origin->p, scheme, n) == 0 &&
+            strncasecmp(origin->p + n, host->p, host->n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The user of the request's session into *who, and its token into *tok:
+ * from Authorization: Bearer, or from the session cookie -- one of them,
+ * never both. 1; 0 when the answer is made (401 or 400, or 503); -1 when
+ * it could not be. */
 static int authenticate(struct call *c, struct user *who, struct http_slice *tok)
 {
-    switch (bearer_token(c->req, tok)) {
-    case BEARER_NONE:
-        return challenge(c, 401, NULL, "this needs a session: Authorization: Bearer <token> "
-                         "(POST /sessions gives one)") < 0 ? -1 : 0;
-    case BEARER_BAD:
-        return challenge(c, 400, "invalid_request", "one Authorization field, Bearer and a "
-                         "token: Authorization: Bearer <token>") < 0 ? -1 : 0;
-    case BEARER_OK:
-        break;
-    }
+    struct http_slice cookie;
+    enum bearer b = bearer_token(c->req, tok), k = session_cookie(c->req, &cookie);
+    if (b == BEARER_BAD || k == BEARER_BAD || (b == BEARER_OK && k == BEARER_OK))
+        return challenge(c, 400, "invalid_request", "one credential: Authorization: Bearer "
+                         "<token>, or the session cookie, once") < 0 ? -1 : 0;
+    if (b == BEARER_NONE && k == BEARER_OK)
+        *tok = cookie;
+    else if (b == BEARER_NONE)
+        return challenge(c, 401, NULL, "this needs a session: Authorization: Bearer <token>, "
+                         "or the session cookie (POST /sessions gives one)") < 0 ? -1 : 0;
     enum auth_status st = sessions_find(c->auth->sessions, tok->p, tok->n, sessions_now_ms(), who);
     if (st == AUTH_DENIED)
         return challenge(c, 401, "invalid_token",
@@ -241,6 +306,27 @@ static int no_content(struct call *c)
 }
 
 /* ---- the handlers --------------------------------------------------------------- */
+
+/* read_fields()'s check of a login's "transport": "bearer" (the default)
+ * or "cookie" (stage 5). */
+static const char *transport_check(const char *s, size_t len)
+{
+    (void)len;
+    return strcmp(s, "bearer") == 0 || strcmp(s, "cookie") == 0
+               ? NULL
+               : "the transport is \"bearer\" or \"cookie\"";
+}
+
+/* Makes the browser forget the session cookie (Max-Age=0: RFC 6265bis
+ * section 5.6.2), when the request came with one. 0, or -1. */
+static int forget_cookie(struct call *c)
+{
+    struct http_slice t;
+    if (session_cookie(c->req, &t) == BEARER_NONE)
+        return 0;
+    return response_header(c->resp, "Set-Cookie",
+                           COOKIE "=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
+}
 
 /* POST /users (stage 1). */
 static int post_user(struct call *c)
@@ -270,10 +356,17 @@ static int post_session(struct call *c)
 {
     cJSON *doc;
     /* no rules: a login checks the password, not its shape */
-    struct field f[] = {{.name = "username"}, {.name = "password"}};
-    int r = read_fields(c, &doc, f, 2);
+    struct field f[] = {{.name = "username"}, {.name = "password"},
+                        {.name = "transport", .check = transport_check, .optional = 1}};
+    int r = read_fields(c, &doc, f, 3);
     if (r <= 0)
         return r;
+    int cookie = f[2].value && strcmp(f[2].value, "cookie") == 0;
+    if (cookie && !same_origin(c->req)) { /* login CSRF: into the attacker's account */
+        cJSON_Delete(doc);
+        return problem(c, 403, "a request from another site may not log in with a cookie "
+                       "(Sec-Fetch-Site, Origin)");
+    }
     struct user u = {0};
     enum auth_status st = users_login(c->auth->users, f[0].value, f[1].value, f[1].len, &u);
     cJSON_Delete(doc);
@@ -286,21 +379,30 @@ static int post_session(struct call *c)
     struct http_slice old;
     if (st == AUTH_OK && bearer_token(c->req, &old) == BEARER_OK)
         st = sessions_end(c->auth->sessions, old.p, old.n);
+    if (st == AUTH_OK && session_cookie(c->req, &old) == BEARER_OK)
+        st = sessions_end(c->auth->sessions, old.p, old.n);
     char token[SESSION_TOKEN_LEN + 1];
     if (st == AUTH_OK)
         st = sessions_create(c->auth->sessions, u.id, sessions_now_ms(), token);
     if (st != AUTH_OK)
         return failed(c, st);
+    /* The token in the body for a client that sends it back itself
+     * (Bearer), or only in a cookie a page's scripts cannot read
+     * (HttpOnly) -- never both: ASVS 5.0 3.3.4. */
     cJSON *j = cJSON_CreateObject();
+    char set[128];
     int rc = -1;
-    if (j && cJSON_AddStringToObject(j, "token", token) &&
-        cJSON_AddStringToObject(j, "token_type", "Bearer") &&
+    snprintf(set, sizeof set, COOKIE "=%s; Path=/; Secure; HttpOnly; SameSite=Strict", token);
+    if (j && (cookie || cJSON_AddStringToObject(j, "token", token)) &&
+        cJSON_AddStringToObject(j, "token_type", cookie ? "cookie" : "Bearer") &&
         cJSON_AddNumberToObject(j, "expires_in", /* at most: idle, it ends sooner */
                                 (double)((c->auth->sessions->max_ms + 999) / 1000)) &&
-        json_respond(c->resp, 201, j) == 0)
-        rc = response_header(c->resp, "Cache-Control", "no-store"); /* RFC 6749 5.1 */
+        json_respond(c->resp, 201, j) == 0 &&
+        response_header(c->resp, "Cache-Control", "no-store") == 0) /* RFC 6749 5.1 */
+        rc = cookie ? response_header(c->resp, "Set-Cookie", set) : 0;
     cJSON_Delete(j);
     sodium_memzero(token, sizeof token);
+    sodium_memzero(set, sizeof set);
     return rc;
 }
 
@@ -322,7 +424,9 @@ static int delete_current(struct call *c)
     if (r <= 0)
         return r;
     enum auth_status st = sessions_end(c->auth->sessions, tok.p, tok.n);
-    return st == AUTH_OK ? no_content(c) : failed(c, st);
+    if (st != AUTH_OK)
+        return failed(c, st);
+    return no_content(c) < 0 ? -1 : forget_cookie(c);
 }
 
 /* DELETE /sessions: log out everywhere (stage 4). */
@@ -334,7 +438,9 @@ static int delete_all(struct call *c)
     if (r <= 0)
         return r;
     enum auth_status st = sessions_end_all(c->auth->sessions, u.id, NULL, 0);
-    return st == AUTH_OK ? no_content(c) : failed(c, st);
+    if (st != AUTH_OK)
+        return failed(c, st);
+    return no_content(c) < 0 ? -1 : forget_cookie(c);
 }
 
 /* PUT /me/password {"current_password", "new_password"} (stage 4): the
@@ -405,7 +511,16 @@ int auth_serve(void *ctx, const struct http_request *req, const struct buf *body
 {
     struct call c = {.auth = ctx, .req = req, .body = body, .resp = resp};
     const struct route *rt;
-    unsigned methods = route_of(req->path, router_method(req->method), &rt);
+    unsigned m = router_method(req->method), methods = route_of(req->path, m, &rt);
+    /* Cross-site request forgery: a browser sends the cookie with a
+     * request another site's page makes. A change (anything but GET,
+     * HEAD, OPTIONS) that comes with the cookie must come from this
+     * site (stage 5). */
+    struct http_slice t;
+    if (!(m & (M_GET | M_HEAD | M_OPTIONS)) && session_cookie(req, &t) != BEARER_NONE &&
+        !same_origin(req))
+        return problem(&c, 403, "a request from another site may not use the session "
+                       "cookie (Sec-Fetch-Site, Origin)");
     if (!methods)
         return api_serve(c.auth->api, req, body, resp, job);
     if (!rt) {
