@@ -685,6 +685,18 @@ static void begin_stop(struct loop *l, long long now)
     }
 }
 
+/* Drops the newest connection that no worker holds. 1, or 0 when there
+ * is none. */
+static int shed_newest(struct loop *l)
+{
+    for (size_t i = l->nconns; i-- > 0;)
+        if (!l->conns[i]->job) {
+            drop_conn(l, i);
+            return 1;
+        }
+    return 0;
+}
+
 /* Fills l->pfds for a round and returns poll()'s timeout. */
 static int prepare_poll(struct loop *l, long long now, int *accepting)
 {
@@ -758,6 +770,12 @@ int loop_run(struct loop *l)
         size_t polled = l->nconns;
         if (poll(l->pfds, (nfds_t)(polled + 2), timeout) < 0) {
             if (errno == EINTR)
+                continue;
+            /* More descriptors than RLIMIT_NOFILE now allows (the limit
+             * was lowered while they were open, by prlimit or the
+             * program itself): poll() refuses them all. Shed the newest
+             * connection and poll again, rather than stop serving. */
+            if (errno == EINVAL && shed_newest(l))
                 continue;
             saved = errno;
             rc = -1;
