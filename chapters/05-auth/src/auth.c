@@ -31,18 +31,10 @@ struct call {
 
 /* ---- answers ------------------------------------------------------------------ */
 
-static void reset(struct response *resp)
-{
-    int head_only = resp->head_only, close = resp->close;
-    response_free(resp);
-    response_init(resp);
-    resp->head_only = head_only;
-    resp->close = close;
-}
-
+/* Every answer below is made once, on the response the HTTP layer
+ * response_init()ed: nothing is added to it before an error is known. */
 static int problem(struct call *c, int status, const char *detail)
 {
-    reset(c->resp);
     return problem_respond(c->resp, status, detail);
 }
 
@@ -165,7 +157,6 @@ static int read_fields(struct call *c, cJSON **doc, struct field *f, size_t n)
     if (cJSON_GetArraySize(errors) > 0) {
         cJSON_Delete(*doc);
         *doc = NULL;
-        reset(c->resp);
         return problem_respond_errors(c->resp, 422, "the body is not valid", errors) < 0 ? -1
                                                                                        : 0;
     }
@@ -271,7 +262,6 @@ static int authenticate(struct call *c, struct user *who, struct http_slice *tok
 /* 204 No Content. */
 static int no_content(struct call *c)
 {
-    reset(c->resp);
     c->resp->status = 204;
     return 0;
 }

@@ -346,7 +346,7 @@ Test(register, the_body_must_be_a_json_object_with_two_strings)
         const char *why;
     } cases[] = {
         {"Content-Type: text/plain\r\n", "{\"username\":\"alice\",\"password\":\"long-enough\"}",
-         415, NULL, "the body is not Content-Type: application/json (media_is())"},
+         415, NULL, "Content-Type: text/plain, not application/json (read_fields() checks it)"},
         {NULL, "{\"username\":\"alice\",\"password\":\"long-enough\"}", 415, NULL,
          "no Content-Type at all"},
         {"Content-Type: application/x-www-form-urlencoded\r\n",
@@ -367,7 +367,8 @@ Test(register, the_body_must_be_a_json_object_with_two_strings)
                                         strlen(cases[i].body));
         char why[400];
         snprintf(why, sizeof why, "POST /users with %s: %d, a problem document, before anything "
-                 "is hashed or stored (auth.c post_user())", cases[i].why, cases[i].status);
+                 "is hashed or stored (auth.c post_user(), through the given read_fields())",
+                 cases[i].why, cases[i].status);
         cJSON *j = jt_expect_problem(p, r, cases[i].status, why);
         if (cases[i].pointer)
             cr_expect(at_has_error_at(j, cases[i].pointer),
