@@ -689,7 +689,8 @@ int wb_stop(struct wb_proc *p, int grace_ms)
 
 /* ---- clients ------------------------------------------------------------ */
 
-int wb_try_connect(const char *host, int port)
+/* wb_try_connect(), from the local address from (NULL: any). */
+static int try_connect_from(const char *host, int port, const char *from)
 {
     struct addrinfo hints, *res = NULL;
     char portstr[16];
@@ -709,6 +710,17 @@ int wb_try_connect(const char *host, int port)
     }
     fcntl(fd, F_SETFD, FD_CLOEXEC);
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    if (from) {
+        struct sockaddr_in local = {.sin_family = AF_INET};
+        if (res->ai_family != AF_INET || inet_pton(AF_INET, from, &local.sin_addr) != 1 ||
+            bind(fd, (struct sockaddr *)&local, sizeof local) < 0) {
+            int e = res->ai_family != AF_INET ? EAFNOSUPPORT : errno;
+            freeaddrinfo(res);
+            close(fd);
+            errno = e;
+            return -1;
+        }
+    }
     rc = connect(fd, res->ai_addr, res->ai_addrlen);
     freeaddrinfo(res);
     if (rc < 0 && errno == EINPROGRESS) {
@@ -731,6 +743,21 @@ int wb_try_connect(const char *host, int port)
     }
     /* blocking again: every read and write below has its own deadline */
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
+int wb_try_connect(const char *host, int port)
+{
+    return try_connect_from(host, port, NULL);
+}
+
+int wb_connect_from(struct wb_proc *p, const char *from)
+{
+    int fd = try_connect_from(p->host, p->port, from);
+    if (fd < 0)
+        cr_fatal("connect to %s port %d from %s failed: %s (on Linux every 127.x.y.z is "
+                 "loopback; the test needs one to stand for another client)\n%s",
+                 p->host, p->port, from, strerror(errno), wb_describe(p));
     return fd;
 }
 

@@ -174,6 +174,10 @@ void wb_limit_fds(struct wb_proc *p, long n);
 /* Connects to the program over TCP (to the host it printed). */
 int wb_connect(struct wb_proc *p);
 
+/* Connects to the program from the local address from ("127.0.0.2"):
+ * the program sees another client's address. IPv4 loopback only. */
+int wb_connect_from(struct wb_proc *p, const char *from);
+
 /* Connects to host:port over TCP, up to WB_IO_MS. Returns the fd, or -1
  * with errno set (it does not fail the test). */
 int wb_try_connect(const char *host, int port);

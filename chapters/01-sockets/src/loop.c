@@ -264,6 +264,11 @@ int loop_job_cancelled(const struct loop_job *job)
     return job ? atomic_load(&((struct loop_job *)job)->cancelled) : 0;
 }
 
+int loop_job_fd(const struct loop_job *job)
+{
+    return job ? job->c->fd : -1; /* set before the job was queued, fixed while it runs */
+}
+
 int loop_job_sleep(const struct loop_job *job, long ms)
 {
     long long end = loop_now_ms() + ms;

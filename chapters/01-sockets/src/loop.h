@@ -210,6 +210,11 @@ int loop_submit(struct loop *l, struct conn *c,
  * job == NULL (work run outside the pool). */
 int loop_job_cancelled(const struct loop_job *job);
 
+/* The socket of the connection job works for -- getpeername() on it
+ * says which client asks (chapter 05 counts failed logins by it) --, or
+ * -1 for job == NULL. */
+int loop_job_fd(const struct loop_job *job);
+
 /* Sleeps ms milliseconds, or less when the job is cancelled meanwhile.
  * Returns 0 after the whole time, -1 when cancelled. job may be NULL. */
 int loop_job_sleep(const struct loop_job *job, long ms);

@@ -159,4 +159,17 @@ enum store_status store_list(struct store *s, const struct store_query *q, struc
 enum store_status store_create_once(struct store *s, const char *key, const struct item *in,
                                     struct item *out);
 
+/* ---- owners (chapter 05) ----------------------------------------------- */
+
+/* A view of s for one request of the user owner (> 0): an item created
+ * through it is owner's, for good; get, replace, update, delete and list
+ * through it reach only owner's items -- another's is STORE_NOT_FOUND,
+ * exactly as an id no item has, and stays untouched; an idempotency key
+ * sent through it is owner's own. The view lives until store_unscope(),
+ * and not past s. NULL when memory ran out. Only chapter 04's store built
+ * with ITEM_OWNER (chapter 05, where the items have an owner_id) has
+ * these two. */
+struct store *store_scope(struct store *s, int64_t owner);
+void store_unscope(struct store *view);
+
 #endif

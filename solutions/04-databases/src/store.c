@@ -39,6 +39,9 @@
 #define STORE_READERS 4
 
 struct store {
+    struct store *base;       /* a view (store_scope(), chapter 05): the store it
+                                 is of; NULL for the store itself */
+    int64_t owner;            /* a view's user; 0 for the store: every item */
     sqlite3 *db;              /* the writer's connection: every change */
     pthread_mutex_t lock;     /* one change at a time uses it */
     int busy_ms;              /* what a request may wait for a lock, in all */
@@ -54,6 +57,15 @@ static void release(sqlite3_stmt *st);
 
 /* An item's row; its tags are rows of item_tags (load_tags()). */
 #define COLUMNS "id, name, qty, price, sku, version, created_at, updated_at"
+
+/* Chapter 05: every item has an owner_id, and a view of the store for
+ * one user (store_scope(), ITEM_OWNER) reaches only that user's items --
+ * each statement through a view is the statement sql with the owner in
+ * it, ?9: in the WHERE of a statement on an item by its id, and of a
+ * list; in the VALUES of a new item. The store itself (owner 0: chapter
+ * 04, and chapter 05 before its owners) runs sql as it is, and needs no
+ * owner_id column. */
+#define OWNED(owner, sql) ((owner) ? sql " AND owner_id = ?9" : sql)
 
 /* ---- open and close ------------------------------------------------------ */
 
@@ -326,6 +338,22 @@ static void reader_return(struct store *s, sqlite3 *db)
     pthread_mutex_unlock(&s->idle_lock);
 }
 
+/* Binds a view's owner at ?9 (OWNED()); nothing for the store itself. */
+static int bind_owner(sqlite3_stmt *st, int64_t owner)
+{
+    return owner ? sqlite3_bind_int64(st, 9, owner) : SQLITE_OK;
+}
+
+/* The store a view is of, into *s, and the view's owner; the store
+ * itself stays, owner 0. */
+static int64_t unview(struct store **s)
+{
+    int64_t owner = (*s)->owner;
+    if ((*s)->base)
+        *s = (*s)->base;
+    return owner;
+}
+
 /* Binds the fields of the items row a client sends -- name, qty, price,
  * sku (NULL for none) -- at ?1 to ?4. 0, or -1. */
 static int bind_fields(sqlite3_stmt *st, const struct item *in)
@@ -347,13 +375,15 @@ static enum store_status step_failed(struct store *s)
                                                                        : failure(s->db);
 }
 
-/* The item with id into out, read on db. */
-static enum store_status get_row(sqlite3 *db, int64_t id, struct item *out)
+/* The item with id into out, read on db; owner > 0: only if it is
+ * owner's. */
+static enum store_status get_row(sqlite3 *db, int64_t id, int64_t owner, struct item *out)
 {
     sqlite3_stmt *st = NULL;
     enum store_status rc = STORE_ERROR;
-    if (prepare(db, "SELECT " COLUMNS " FROM items WHERE id = ?1", &st) == SQLITE_OK &&
-        sqlite3_bind_int64(st, 1, id) == SQLITE_OK) {
+    if (prepare(db, OWNED(owner, "SELECT " COLUMNS " FROM items WHERE id = ?1"), &st) ==
+            SQLITE_OK &&
+        sqlite3_bind_int64(st, 1, id) == SQLITE_OK && bind_owner(st, owner) == SQLITE_OK) {
         int step = sqlite3_step(st);
         rc = step == SQLITE_DONE ? STORE_NOT_FOUND
              : step == SQLITE_ROW ? (read_row(st, out) == 0 ? STORE_OK : STORE_ERROR)
@@ -367,34 +397,39 @@ static enum store_status get_row(sqlite3 *db, int64_t id, struct item *out)
     return rc;
 }
 
-/* Inserts the item in, inside the caller's transaction; out gets it. */
-static enum store_status create_locked(struct store *s, const struct item *in, struct item *out)
+/* Inserts the item in, owner's (0: no one's), inside the caller's
+ * transaction; out gets it. */
+static enum store_status create_locked(struct store *s, int64_t owner, const struct item *in,
+                                       struct item *out)
 {
     sqlite3_stmt *st = NULL;
     char now[STORE_TIME_LEN + 1];
     enum store_status rc = STORE_ERROR;
     store_time_now(now);
     if (prepare(s->db,
-                "INSERT INTO items (name, qty, price, sku, version, created_at, updated_at) "
-                "VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)",
+                owner ? "INSERT INTO items (name, qty, price, sku, version, created_at, "
+                        "updated_at, owner_id) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5, ?9)"
+                      : "INSERT INTO items (name, qty, price, sku, version, created_at, "
+                        "updated_at) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)",
                 &st) == SQLITE_OK &&
-        bind_fields(st, in) == 0 &&
+        bind_fields(st, in) == 0 && bind_owner(st, owner) == SQLITE_OK &&
         sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT) == SQLITE_OK)
         rc = sqlite3_step(st) == SQLITE_DONE ? STORE_OK : step_failed(s);
     release(st);
     if (rc != STORE_OK)
         return rc;
     int64_t id = sqlite3_last_insert_rowid(s->db);
-    return save_tags(s, id, in) == 0 ? get_row(s->db, id, out) : STORE_ERROR;
+    return save_tags(s, id, in) == 0 ? get_row(s->db, id, owner, out) : STORE_ERROR;
 }
 
 /* ---- the operations ----------------------------------------------------------- */
 
 enum store_status store_create(struct store *s, const struct item *in, struct item *out)
 {
+    int64_t owner = unview(&s);
     enum store_status st = begin(s);
     if (st == STORE_OK)
-        st = finish(s, create_locked(s, in, out));
+        st = finish(s, create_locked(s, owner, in, out));
     if (st != STORE_OK)
         item_free(out);
     return st;
@@ -402,47 +437,48 @@ enum store_status store_create(struct store *s, const struct item *in, struct it
 
 enum store_status store_get(struct store *s, int64_t id, struct item *out)
 {
+    int64_t owner = unview(&s);
     sqlite3 *db = reader_take(s);
-    enum store_status st = exec(db, "BEGIN") == 0 ? get_row(db, id, out) : failure(db);
+    enum store_status st = exec(db, "BEGIN") == 0 ? get_row(db, id, owner, out) : failure(db);
     exec(db, "COMMIT"); /* a read: nothing to keep, the snapshot to let go */
     reader_return(s, db);
     return st;
 }
 
-/* After a change that matched no row: was the item missing, or at another
- * version? */
-static enum store_status why_unchanged(struct store *s, int64_t id)
+/* After a change that matched no row: was the item missing (or not
+ * owner's), or at another version? */
+static enum store_status why_unchanged(struct store *s, int64_t id, int64_t owner)
 {
     struct item it = {0};
-    enum store_status st = get_row(s->db, id, &it);
+    enum store_status st = get_row(s->db, id, owner, &it);
     item_free(&it);
     return st == STORE_OK ? STORE_STALE : st;
 }
 
-/* Writes in as item id, if it is at version (0: any), inside the caller's
- * transaction; out gets the stored item. */
+/* Writes in as item id, if it is at version (0: any) and owner's (0:
+ * anyone's), inside the caller's transaction; out gets the stored item. */
 static enum store_status update_locked(struct store *s, int64_t id, int64_t version,
-                                       const struct item *in, struct item *out)
+                                       int64_t owner, const struct item *in, struct item *out)
 {
     sqlite3_stmt *st = NULL;
     char now[STORE_TIME_LEN + 1];
     enum store_status rc = STORE_ERROR;
     store_time_now(now);
     if (prepare(s->db,
-                "UPDATE items SET name = ?1, qty = ?2, price = ?3, sku = ?4, "
-                "version = version + 1, updated_at = ?5 "
-                "WHERE id = ?6 AND (?7 = 0 OR version = ?7)",
+                OWNED(owner, "UPDATE items SET name = ?1, qty = ?2, price = ?3, sku = ?4, "
+                             "version = version + 1, updated_at = ?5 "
+                             "WHERE id = ?6 AND (?7 = 0 OR version = ?7)"),
                 &st) == SQLITE_OK &&
-        bind_fields(st, in) == 0 &&
+        bind_fields(st, in) == 0 && bind_owner(st, owner) == SQLITE_OK &&
         sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
         sqlite3_bind_int64(st, 6, id) == SQLITE_OK &&
         sqlite3_bind_int64(st, 7, version) == SQLITE_OK) {
         if (sqlite3_step(st) != SQLITE_DONE)
             rc = step_failed(s);
         else if (sqlite3_changes(s->db) == 0)
-            rc = why_unchanged(s, id);
+            rc = why_unchanged(s, id, owner);
         else
-            rc = save_tags(s, id, in) == 0 ? get_row(s->db, id, out) : STORE_ERROR;
+            rc = save_tags(s, id, in) == 0 ? get_row(s->db, id, owner, out) : STORE_ERROR;
     }
     release(st);
     return rc;
@@ -451,9 +487,10 @@ static enum store_status update_locked(struct store *s, int64_t id, int64_t vers
 enum store_status store_replace(struct store *s, int64_t id, int64_t version,
                                 const struct item *in, struct item *out)
 {
+    int64_t owner = unview(&s);
     enum store_status rc = begin(s);
     if (rc == STORE_OK)
-        rc = finish(s, update_locked(s, id, version, in, out));
+        rc = finish(s, update_locked(s, id, version, owner, in, out));
     if (rc != STORE_OK)
         item_free(out);
     return rc;
@@ -465,12 +502,15 @@ enum store_status store_update(struct store *s, int64_t id, store_change_fn chan
     /* the write lock first (IMMEDIATE), then the read: no other change
      * can come between what change() saw and what is written */
     struct item current = {0}, next = {0};
+    int64_t owner = unview(&s);
     enum store_status rc = begin(s);
     if (rc != STORE_OK)
         return rc;
-    if ((rc = get_row(s->db, id, &current)) == STORE_OK) {
+    if ((rc = get_row(s->db, id, owner, &current)) == STORE_OK) {
         int c = change(ctx, &current, &next);
-        rc = c > 0 ? STORE_DECLINED : c < 0 ? STORE_ERROR : update_locked(s, id, 0, &next, out);
+        rc = c > 0    ? STORE_DECLINED
+             : c < 0  ? STORE_ERROR
+                      : update_locked(s, id, 0, owner, &next, out);
     }
     rc = finish(s, rc);
     item_free(&current);
@@ -483,14 +523,17 @@ enum store_status store_update(struct store *s, int64_t id, store_change_fn chan
 enum store_status store_delete(struct store *s, int64_t id, int64_t version)
 {
     sqlite3_stmt *st = NULL;
+    int64_t owner = unview(&s);
     enum store_status rc = begin(s);
     if (rc == STORE_OK) {
         rc = STORE_ERROR;
-        if (prepare(s->db, "DELETE FROM items WHERE id = ?1 AND (?2 = 0 OR version = ?2)", &st) ==
-                SQLITE_OK &&
+        if (prepare(s->db,
+                    OWNED(owner, "DELETE FROM items WHERE id = ?1 AND (?2 = 0 OR version = ?2)"),
+                    &st) == SQLITE_OK &&
             sqlite3_bind_int64(st, 1, id) == SQLITE_OK &&
-            sqlite3_bind_int64(st, 2, version) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE)
-            rc = sqlite3_changes(s->db) ? STORE_OK : why_unchanged(s, id);
+            sqlite3_bind_int64(st, 2, version) == SQLITE_OK &&
+            bind_owner(st, owner) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE)
+            rc = sqlite3_changes(s->db) ? STORE_OK : why_unchanged(s, id, owner);
         release(st);
         rc = finish(s, rc);
     }
@@ -523,6 +566,7 @@ enum store_status store_list(struct store *s, const struct store_query *q, struc
     /* The ORDER BY column comes from this table, by enum: never from the
      * client's text (a column name cannot be a bound parameter). */
     static const char *const keys[] = {"id", "name", "qty", "price"}; /* enum store_sort */
+    int64_t owner = unview(&s);
     const char *key = keys[q->sort], *dir = q->desc ? "DESC" : "ASC", *cmp = q->desc ? "<" : ">";
     /* The place after the cursor as a row value, (key, id) > (?2, ?3): the
      * order of the index (key, id) itself, so the page starts with a search
@@ -532,9 +576,12 @@ enum store_status store_list(struct store *s, const struct store_query *q, struc
         snprintf(after, sizeof after, " AND id %s ?3", cmp);
     else if (q->after)
         snprintf(after, sizeof after, " AND (%s, id) %s (?2, ?3)", key, cmp);
+    /* a view's page: the owner's rows alone, an equality the index
+     * (owner_id, id) finds them by (chapter 05) */
     snprintf(sql, sizeof sql,
-             "SELECT " COLUMNS " FROM items WHERE %s%s ORDER BY %s %s, id %s LIMIT ?4",
-             q->name ? "name LIKE ?1 ESCAPE '\\'" : "1", after, key, dir, dir);
+             "SELECT " COLUMNS " FROM items WHERE %s%s%s ORDER BY %s %s, id %s LIMIT ?4",
+             q->name ? "name LIKE ?1 ESCAPE '\\'" : "1", owner ? " AND owner_id = ?9" : "",
+             after, key, dir, dir);
 
     *items = NULL;
     *n = 0;
@@ -561,6 +608,7 @@ enum store_status store_list(struct store *s, const struct store_query *q, struc
         sqlite3_bind_double(st, 2, q->after->price);
     if (q->after)
         sqlite3_bind_int64(st, 3, q->after->id);
+    bind_owner(st, owner);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)q->limit + 1); /* one more: is there a next page? */
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -698,12 +746,20 @@ enum store_status store_create_once(struct store *s, const char *key, const stru
                                     struct item *out)
 {
     long long now = wall_ms();
+    int64_t owner = unview(&s);
+    /* a view's keys are its owner's: "7/" and the key, so that no one
+     * replays -- and so reads -- another's item by sending their key */
+    char mine[STORE_KEY_MAX + 24];
+    if (owner) {
+        snprintf(mine, sizeof mine, "%lld/%s", (long long)owner, key);
+        key = mine;
+    }
     enum store_status rc = begin(s);
     if (rc == STORE_OK) {
         /* the key and the item commit together, or neither does; an expired
          * record of the key goes first */
         rc = find_key(s, key, in, out, now);
-        if (rc == STORE_NOT_FOUND && (rc = create_locked(s, in, out)) == STORE_OK)
+        if (rc == STORE_NOT_FOUND && (rc = create_locked(s, owner, in, out)) == STORE_OK)
             rc = remember_key(s, key, out, now);
         rc = finish(s, rc);
     }
@@ -711,3 +767,22 @@ enum store_status store_create_once(struct store *s, const char *key, const stru
         item_free(out);
     return rc;
 }
+
+/* ---- views of one owner (chapter 05) ------------------------------------------------ */
+
+#if ITEM_OWNER
+struct store *store_scope(struct store *s, int64_t owner)
+{
+    struct store *v = calloc(1, sizeof *v);
+    if (v) {
+        v->base = s;
+        v->owner = owner;
+    }
+    return v;
+}
+
+void store_unscope(struct store *view)
+{
+    free(view);
+}
+#endif
