@@ -2,15 +2,20 @@
  * tests check. Given: the answers' helpers, reading a JSON body's fields,
  * the routing. Yours: post_user() (stage 1), post_session() (stage 2),
  * bearer_token(), authenticate() and get_me() (stage 3), logging out and
- * a new password (stage 4), cookies and their guards (stage 5). */
+ * a new password (stage 4), cookies and their guards (stage 5), who may
+ * do what: items() and admin(), and the end of auth_serve() (stage 6), the
+ * counts of failed logins in post_session() (stage 7). */
 #define _POSIX_C_SOURCE 200809L
 #include "auth.h"
 
+#include <arpa/inet.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <cJSON.h>
 
@@ -27,6 +32,7 @@ struct call {
     const struct http_request *req;
     const struct buf *body;
     struct response *resp;
+    const struct loop_job *job;  /* the worker's job: loop_job_fd() */
 };
 
 /* ---- answers ------------------------------------------------------------------ */
@@ -237,6 +243,13 @@ static int same_origin(const struct http_request *req)
     return 1;
 }
 
+/* 1 when tok is a JWT: it has dots, which no session token has (43
+ * characters of base64url, stage 3). */
+static int is_jwt(struct http_slice tok)
+{
+    return memchr(tok.p, '.', tok.n) != NULL;
+}
+
 /* The user of the request's session into *who, and its token into *tok:
  * from Authorization: Bearer, or from the session cookie -- one of them,
  * never both. 1; 0 when the answer is made (401 or 400, or 503); -1 when
@@ -253,6 +266,11 @@ static int authenticate(struct call *c, struct user *who, struct http_slice *tok
     /* TODO(stage 5): the session cookie stands for the bearer token:
      * session_cookie() too; either one BEARER_BAD, or both BEARER_OK -> 400
      * "invalid_request"; no bearer but a cookie -> the cookie's token. */
+    /* TODO(stage 8): a token that is_jwt() is no session's: jwt_verify()
+     * it with c->auth->jwt's key, iss, aud and now (sessions_now_ms() /
+     * 1000); then users_token_user() of its sub and iat -- the account
+     * may have taken its tokens back. A refusal is the same 401
+     * "invalid_token", its detail saying why (jwt_verify()'s phrase). */
     (void)c;
     (void)who;
     (void)tok;
@@ -307,6 +325,98 @@ static int post_user(struct call *c)
     return -1;
 }
 
+/* ---- failed logins (stage 7) ---------------------------------------------------- */
+
+/* The client's address, as the socket says (getpeername()), into out:
+ * "127.0.0.2"; an IPv6 client by its /64 -- one machine has a whole /64
+ * to pick addresses from --, "2001:db8:1:2::/64". "unknown" when there is
+ * no socket (every such request then shares one count). Never a header:
+ * X-Forwarded-For is whatever the client wrote. */
+static void client_address(const struct loop_job *job, char *out, size_t cap)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof sa;
+    int fd = loop_job_fd(job);
+    snprintf(out, cap, "unknown");
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&sa, &len) != 0)
+        return;
+    char text[INET6_ADDRSTRLEN];
+    if (sa.ss_family == AF_INET) {
+        if (inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, text, sizeof text))
+            snprintf(out, cap, "%s", text);
+    } else if (sa.ss_family == AF_INET6) {
+        struct in6_addr a = ((struct sockaddr_in6 *)&sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(&a)) { /* ::ffff:127.0.0.2 is 127.0.0.2 */
+            if (inet_ntop(AF_INET, &a.s6_addr[12], text, sizeof text))
+                snprintf(out, cap, "%s", text);
+            return;
+        }
+        memset(&a.s6_addr[8], 0, 8);
+        if (inet_ntop(AF_INET6, &a, text, sizeof text))
+            snprintf(out, cap, "%s/64", text);
+    }
+}
+
+/* The two keys a password guess for the account name counts under: the
+ * account from this client, and this client whatever the accounts. */
+struct guess_keys {
+    char account[THROTTLE_KEY_MAX + 1];
+    char client[THROTTLE_KEY_MAX + 1];
+};
+
+static void guess_keys(struct call *c, const char *name, struct guess_keys *k)
+{
+    char addr[INET6_ADDRSTRLEN + 8];
+    client_address(c->job, addr, sizeof addr);
+    snprintf(k->account, sizeof k->account, "account %s %s", addr, name);
+    snprintf(k->client, sizeof k->client, "client %s", addr);
+}
+
+/* A login refused for now: 429 with Retry-After, whole seconds rounded
+ * up (RFC 6585 section 4, RFC 9110 section 10.2.3). */
+static int too_many(struct call *c, long long wait_ms)
+{
+    char secs[24];
+    snprintf(secs, sizeof secs, "%lld", (wait_ms + 999) / 1000);
+    if (problem(c, 429, "too many failed logins: wait for Retry-After seconds, then try "
+                "again") < 0)
+        return -1;
+    return response_header(c->resp, "Retry-After", secs);
+}
+
+/* How long a password guess for name must wait (stage 7): 0 when it may
+ * be tried now, else the longer wait of its two keys. Asked before the
+ * hash is paid for: a locked guess costs no Argon2id. */
+static long long guess_wait(struct call *c, const struct guess_keys *k)
+{
+    /* TODO(stage 7): throttle_wait() of k->account and of k->client, at
+     * loop_now_ms() (a clock that does not jump), on c->auth->throttle:
+     * the longer of the two. */
+    (void)c;
+    (void)k;
+    return 0;
+}
+
+/* A wrong password for the account of k: one more on both counts. */
+static void guess_failed(struct call *c, const struct guess_keys *k)
+{
+    /* TODO(stage 7): throttle_fail() of k->account under
+     * &c->auth->per_account, and of k->client under &c->auth->per_client,
+     * at loop_now_ms(). */
+    (void)c;
+    (void)k;
+}
+
+/* The right password: the account's count starts again -- the client's
+ * stays, so that one account of its own does not let a client guess on
+ * at the others. */
+static void guess_right(struct call *c, const struct guess_keys *k)
+{
+    /* TODO(stage 7): throttle_clear() of k->account alone. */
+    (void)c;
+    (void)k;
+}
+
 /* POST /sessions (stage 2). */
 static int post_session(struct call *c)
 {
@@ -332,6 +442,16 @@ static int post_session(struct call *c)
      * BEARER_OK) ends: sessions_end() -- a login never keeps a token
      * someone else may have planted. Before, so that a failure leaves no
      * session whose token no one got. */
+    /* TODO(stage 7): between read_fields() and users_login(): guess_keys()
+     * of the username as sent -- an account or not --, and guess_wait():
+     * above 0 -> too_many(c, it), before any hashing (free the parsed
+     * body). AUTH_DENIED -> guess_failed(), then the 401; AUTH_OK ->
+     * guess_right(). */
+    (void)guess_keys;
+    (void)guess_wait;
+    (void)guess_failed;
+    (void)guess_right;
+    (void)too_many;
     (void)c;
     (void)challenge;
     return -1;
@@ -354,6 +474,8 @@ static int delete_current(struct call *c)
      * token; AUTH_OK -> no_content(c), else failed(). */
     /* TODO(stage 5): after no_content(), forget_cookie(c): a browser
      * that logs out forgets its cookie (Max-Age=0). */
+    /* TODO(stage 8): a JWT (is_jwt()) has no session to end -> 400
+     * challenge "invalid_request": it ends at its exp. */
     (void)forget_cookie;
     (void)c;
     (void)no_content;
@@ -366,6 +488,8 @@ static int delete_all(struct call *c)
     /* TODO(stage 4): authenticate(), then sessions_end_all(..., u.id,
      * NULL, 0): every session of the account, this one too. (Stage 5:
      * forget_cookie() after no_content(), as delete_current() does.) */
+    /* TODO(stage 8): first users_revoke_tokens(..., u.id,
+     * sessions_now_ms()): the account's JWTs go with its sessions. */
     (void)c;
     return -1;
 }
@@ -382,8 +506,134 @@ static int put_password(struct call *c)
      * token, and users_change_password() with it as keep: every other
      * session ends in the same transaction. AUTH_DENIED -> 403 problem,
      * nothing changed; AUTH_OK -> no_content(); else failed(). */
+    /* TODO(stage 7): the current password is a guess like a login's:
+     * guess_keys() of u.name; guess_wait() above 0 -> too_many() before
+     * users_change_password(); AUTH_DENIED -> guess_failed() then the
+     * 403; AUTH_OK -> guess_right(). */
+    /* TODO(stage 8): asked with a JWT (is_jwt()), keep is 32 zero bytes:
+     * no session stays. (users_change_password() takes back the JWTs in
+     * its own transaction.) */
     (void)c;
     return -1;
+}
+
+/* ---- who may do what (stage 6) ------------------------------------------------- */
+
+/* store_scope() and store_unscope() come with chapter 04's store.c --
+ * the reference's. Built on your own chapter 04 (make own, OWN=1) whose
+ * store has no owners yet, these stand in: no view, so every items
+ * request is a 500 until your store.c has the two (README, stage 6). */
+__attribute__((weak)) struct store *store_scope(struct store *s, int64_t owner)
+{
+    (void)s;
+    (void)owner;
+    return NULL;
+}
+
+__attribute__((weak)) void store_unscope(struct store *view)
+{
+    (void)view;
+}
+
+/* 405 with the methods path has in Allow. */
+static int not_allowed(struct call *c, unsigned methods)
+{
+    char allow[64];
+    if (router_allow(methods, allow, sizeof allow) < 0 ||
+        problem(c, 405, "the method is not allowed here: see Allow") < 0)
+        return -1;
+    return response_header(c->resp, "Allow", allow);
+}
+
+/* read_fields()'s check of a "role". */
+static const char *role_check(const char *s, size_t len)
+{
+    (void)len;
+    return strcmp(s, "user") == 0 || strcmp(s, "admin") == 0 ? NULL
+                                                             : "the role is \"user\" or \"admin\"";
+}
+
+/* Which admin resource path is, its account's id in *id: 1 for
+ * /admin/users/{id}, 2 for /admin/users/{id}/role, 0 for none. */
+static int admin_path(struct http_slice path, int64_t *id)
+{
+    static const char prefix[] = "/admin/users/";
+    size_t i = sizeof prefix - 1, digits = 0;
+    if (path.n <= i || memcmp(path.p, prefix, i) != 0)
+        return 0;
+    *id = 0;
+    for (; i < path.n && path.p[i] >= '0' && path.p[i] <= '9' && digits < 18; i++, digits++)
+        *id = *id * 10 + (path.p[i] - '0');
+    if (digits == 0 || *id == 0)
+        return 0;
+    if (i == path.n)
+        return 1;
+    return path.n - i == 5 && memcmp(path.p + i, "/role", 5) == 0 ? 2 : 0;
+}
+
+/* /admin/...: an admin's alone (stage 6). The role comes from the
+ * database with the session, at every request -- so an account demoted a
+ * moment ago is refused at once, on the token it holds. A user gets 403
+ * for every path under /admin/, the ones that do not exist too. */
+static int admin(struct call *c)
+{
+    /* TODO(stage 6): authenticate(); a role other than "admin" ->
+     * challenge(c, 403, "insufficient_scope", ...) (RFC 6750 section
+     * 3.1), before the path is looked at. Then admin_path(): 0 -> 404
+     * problem; a method not among GET, HEAD (1) or PUT (2) ->
+     * not_allowed(); 1 -> users_get(); 2 -> read_fields() of "role"
+     * (check: role_check), users_set_role(). AUTH_MISSING -> 404, other
+     * failures -> failed(), else user_respond(c, 200, &u). */
+    (void)admin_path;
+    (void)role_check;
+    return problem(c, 404, "the API has no resource at this path");
+}
+
+/* The items API, a user's own (stage 6): who asks is known before
+ * anything else is said -- even whether the path exists --, then the API
+ * runs on a view of the store that reaches only their items. */
+static int items(struct call *c)
+{
+    /* TODO(stage 6): authenticate() (not 1: return what it returned);
+     * then a copy of *c->auth->api whose store is store_scope(the
+     * store, who.id) -- NULL: return -1 --, api_serve() with that copy,
+     * and store_unscope() of the view, whatever api_serve() returned.
+     * The store puts "AND owner_id = ?" in every statement: another's
+     * item is the very 404 of an id no item has. */
+    return api_serve(c->auth->api, c->req, c->body, c->resp, c->job);
+}
+
+/* 1 for what anyone may ask for without a session: GET (and HEAD)
+ * /health, a load balancer's probe. (POST /users and POST /sessions are
+ * routes of their own, above.) */
+static int public_request(const struct http_request *req)
+{
+    return req->path.n == 7 && memcmp(req->path.p, "/health", 7) == 0 &&
+           (router_method(req->method) & (M_GET | M_HEAD));
+}
+
+/* 1 for /admin and every path under it. */
+static int admin_area(struct http_slice path)
+{
+    return path.n >= 6 && memcmp(path.p, "/admin", 6) == 0 && (path.n == 6 || path.p[6] == '/');
+}
+
+/* POST /tokens (stage 8): a JWT for the account of this session, good
+ * for ttl_s. Made from a session only -- a JWT that could make the next
+ * one would never end. */
+static int post_token(struct call *c)
+{
+    /* TODO(stage 8): authenticate(); a JWT (is_jwt()) -> challenge(c,
+     * 403, "insufficient_scope", ...). users_tokens_after() of the
+     * account; iat = the later of now (sessions_now_ms() / 1000) and it.
+     * Header exactly {"alg":"HS256","typ":"JWT"}; claims (cJSON, printed
+     * unformatted) iss, aud (c->auth->jwt), sub (the id as a string),
+     * iat, nbf = iat, exp = iat + ttl_s, jti (16 randombytes_buf() bytes
+     * in base64url); jwt_sign() with c->auth->jwt->key. 200
+     * {"access_token", "token_type":"Bearer", "expires_in": ttl_s} with
+     * Cache-Control: no-store; sodium_memzero() the token after. */
+    (void)is_jwt;
+    return challenge(c, 401, NULL, "POST /tokens is not written yet");
 }
 
 static const struct route {
@@ -397,6 +647,7 @@ static const struct route {
     {"/sessions/current", M_DELETE, delete_current},
     {"/me", M_GET | M_HEAD, get_me},
     {"/me/password", M_PUT, put_password},
+    {"/tokens", M_POST, post_token},
 };
 
 /* The methods of path (0: not one of these routes, the items API's), and
@@ -419,13 +670,13 @@ int auth_may_block(void *ctx, const struct http_request *req)
     struct auth *a = ctx;
     const struct route *rt;
     /* hashing a password, or the database: a worker's */
-    return route_of(req->path, 0, &rt) ? 1 : api_may_block(a->api, req);
+    return route_of(req->path, 0, &rt) || !public_request(req) ? 1 : api_may_block(a->api, req);
 }
 
 int auth_serve(void *ctx, const struct http_request *req, const struct buf *body,
                struct response *resp, const struct loop_job *job)
 {
-    struct call c = {.auth = ctx, .req = req, .body = body, .resp = resp};
+    struct call c = {.auth = ctx, .req = req, .body = body, .resp = resp, .job = job};
     const struct route *rt;
     unsigned m = router_method(req->method), methods = route_of(req->path, m, &rt);
     /* Cross-site request forgery: a browser sends the cookie with a
@@ -437,16 +688,18 @@ int auth_serve(void *ctx, const struct http_request *req, const struct buf *body
      * it is not same_origin() -> 403 problem, before anything else runs. */
     (void)same_origin;
     (void)session_cookie;
-    if (!methods)
-        return api_serve(c.auth->api, req, body, resp, job);
-    if (!rt) {
-        char allow[64];
-        if (router_allow(methods, allow, sizeof allow) < 0 ||
-            problem(&c, 405, "the method is not allowed here: see Allow") < 0)
-            return -1;
-        return response_header(resp, "Allow", allow);
-    }
-    return rt->fn(&c);
+    if (methods)
+        return rt ? rt->fn(&c) : not_allowed(&c, methods);
+    /* TODO(stage 6): deny by default -- public_request() (GET /health) goes
+     * to api_serve() as it is; admin_area() (/admin and below) to
+     * admin(); every other path to items(), which asks for a session
+     * first. A path the API gains later is then closed until it is
+     * opened here. */
+    (void)public_request;
+    (void)admin_area;
+    (void)admin;
+    (void)items;
+    return api_serve(c.auth->api, req, body, resp, job);
 }
 
 int auth_error(void *ctx, int status, struct response *resp)

@@ -1,5 +1,5 @@
 /* authdb -- see authdb.h. Given: the connection, lent to one thread at
- * a time. Yours: the schema's steps (stages 1 and 2). */
+ * a time. Yours: the schema's steps (stages 1, 2, 6 and 8). */
 #define _POSIX_C_SOURCE 200809L
 #include "authdb.h"
 
@@ -29,6 +29,17 @@ const char *const authdb_steps[] = {
      *   created_ms INTEGER NOT NULL, seen_ms INTEGER NOT NULL (wall clock);
      * and CREATE INDEX sessions_user ON sessions (user_id), for "log out
      * everywhere" and the foreign key. Append it; never edit step 4. */
+
+    /* TODO(stage 6): step 6, the items' owner -- ALTER TABLE items ADD
+     * COLUMN owner_id INTEGER REFERENCES users (id) (no default: an item
+     * from before has none, NULL, and no one reaches it); and CREATE
+     * INDEX items_owner ON items (owner_id, id), by which a user's page of
+     * items is found. Chapter 04's store, built here with ITEM_OWNER,
+     * writes and reads the column. */
+
+    /* TODO(stage 8): step 7, when tokens were taken back -- ALTER TABLE
+     * users ADD COLUMN tokens_after INTEGER NOT NULL DEFAULT 0 (seconds
+     * since 1970): a JWT made before it does not count. */
 
     NULL, /* the end (C has no empty array: the stub starts with this alone) */
 };

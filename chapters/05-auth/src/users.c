@@ -1,7 +1,8 @@
 /* users -- see users.h for the contract of each function: it is the spec
  * the tests check. Given: the cost profiles. Yours: the checks and
  * users_create() (stage 1), users_init()'s dummy hash and users_login()
- * (stage 2), users_change_password() (stage 4). libsodium: https://doc.libsodium.org/password_hashing/default_phf */
+ * (stage 2), users_change_password() (stage 4), users_get() and
+ * users_set_role() (stage 6), the JWTs' tokens_after (stage 8). libsodium: https://doc.libsodium.org/password_hashing/default_phf */
 #define _POSIX_C_SOURCE 200809L
 #include "users.h"
 
@@ -131,6 +132,10 @@ enum auth_status users_change_password(struct users *u, int64_t id, const char *
      * or ROLLBACK on any failure: the new password without the sessions'
      * end, or the end without the password, is a state no one asked
      * for. */
+    /* TODO(stage 8): the same UPDATE takes back the account's JWTs too:
+     * ..., tokens_after = max(tokens_after + 1, ?4), ?4 being
+     * sessions_now_ms() / 1000 + 1 (include sessions.h) -- as
+     * users_revoke_tokens() does, inside this transaction. */
     (void)keep;
     (void)u;
     (void)id;
@@ -138,5 +143,68 @@ enum auth_status users_change_password(struct users *u, int64_t id, const char *
     (void)current_len;
     (void)next;
     (void)next_len;
+    return AUTH_ERROR;
+}
+
+enum auth_status users_get(struct users *u, int64_t id, struct user *out)
+{
+    /* TODO(stage 6): SELECT id, username, role FROM users WHERE id = ?1,
+     * on authdb_take()'s connection (released on every path): the row
+     * into *out (snprintf() the texts into its arrays), AUTH_OK; no row
+     * -> AUTH_MISSING; a failed step -> authdb_failure(). */
+    (void)u;
+    (void)id;
+    memset(out, 0, sizeof *out);
+    return AUTH_ERROR;
+}
+
+enum auth_status users_set_role(struct users *u, int64_t id, const char *role, struct user *out)
+{
+    /* TODO(stage 6): UPDATE users SET role = ?2 WHERE id = ?1 RETURNING
+     * id, username, role -- the row as it is after the change, in one
+     * statement. Step it to SQLITE_DONE even after its SQLITE_ROW: the
+     * row changes at the first step, but the statement's automatic
+     * transaction commits when it ends, and a failed commit (a busy lock)
+     * shows as that last step's error. No row -> AUTH_MISSING. The users
+     * table's CHECK allows only 'user' and 'admin'. */
+    (void)u;
+    (void)id;
+    (void)role;
+    memset(out, 0, sizeof *out);
+    return AUTH_ERROR;
+}
+
+enum auth_status users_token_user(struct users *u, int64_t id, long long iat, struct user *out)
+{
+    /* TODO(stage 8): SELECT id, username, role, tokens_after FROM users
+     * WHERE id = ?1: no row, or iat < tokens_after -> AUTH_DENIED (and
+     * *out zeroed); else the account into *out, AUTH_OK. */
+    (void)u;
+    (void)id;
+    (void)iat;
+    memset(out, 0, sizeof *out);
+    return AUTH_ERROR;
+}
+
+enum auth_status users_tokens_after(struct users *u, int64_t id, long long *after_s)
+{
+    /* TODO(stage 8): the same row's tokens_after into *after_s; no row ->
+     * AUTH_DENIED. */
+    (void)u;
+    (void)id;
+    *after_s = 0;
+    return AUTH_ERROR;
+}
+
+enum auth_status users_revoke_tokens(struct users *u, int64_t id, long long now_ms)
+{
+    /* TODO(stage 8): UPDATE users SET tokens_after = max(tokens_after +
+     * 1, ?2) WHERE id = ?1, with ?2 the next whole second: now_ms / 1000
+     * + 1. A token made earlier in this very second has a smaller iat and
+     * goes too; post_token() gives a new one an iat of at least
+     * tokens_after, so the next taking back must pass that as well. */
+    (void)u;
+    (void)id;
+    (void)now_ms;
     return AUTH_ERROR;
 }

@@ -79,11 +79,39 @@ enum auth_status users_login(struct users *u, const char *name, const char *pw, 
 
 /* Changes the password of the account id from current to next (which
  * passed users_check_password()), and ends every session of the account
- * but the one whose token has the SHA-256 keep (sessions_token_hash()) --
- * in one transaction: both happen, or neither. AUTH_DENIED when current is
+ * but the one whose token has the SHA-256 keep (sessions_token_hash()),
+ * and (stage 8) takes back its JWTs as users_revoke_tokens() does -- in
+ * one transaction: all of it happens, or none. AUTH_DENIED when current is
  * not its password -- nothing changes then. */
 enum auth_status users_change_password(struct users *u, int64_t id, const char *current,
                                        size_t current_len, const char *next, size_t next_len,
                                        const unsigned char keep[crypto_hash_sha256_BYTES]);
+
+/* The account id into *out (stage 6). AUTH_MISSING when there is none. */
+enum auth_status users_get(struct users *u, int64_t id, struct user *out);
+
+/* Gives the account id the role "user" or "admin"; *out is the account
+ * as it is then (stage 6). AUTH_MISSING when there is none. It takes
+ * effect at the account's next request, on the sessions it has. */
+enum auth_status users_set_role(struct users *u, int64_t id, const char *role, struct user *out);
+
+/* Stage 8: the JWTs of an account. A token made (its "iat") before the
+ * account's tokens_after, a time in seconds, does not count: logging out
+ * everywhere and a new password move it to now. */
+
+/* The account id into *out, when a JWT of it made at iat (seconds) still
+ * counts. AUTH_DENIED when there is no such account, or iat is before
+ * its tokens_after. */
+enum auth_status users_token_user(struct users *u, int64_t id, long long iat, struct user *out);
+
+/* The account id's tokens_after into *after_s: a new token's iat must
+ * not be before it. AUTH_DENIED when there is no such account. */
+enum auth_status users_tokens_after(struct users *u, int64_t id, long long *after_s);
+
+/* Every JWT of the account id made up to now_ms (milliseconds) stops
+ * counting: tokens_after becomes the next whole second after now_ms, or
+ * one more than it was, whichever is later (a token made since the last
+ * time has it as its iat). */
+enum auth_status users_revoke_tokens(struct users *u, int64_t id, long long now_ms);
 
 #endif

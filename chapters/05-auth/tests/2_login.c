@@ -165,9 +165,12 @@ Test(login, a_wrong_password_and_an_unknown_user_get_the_same_401)
 
 Test(login, an_unknown_user_takes_as_long_as_a_wrong_password)
 {
-    /* OWASP's floor for Argon2id: 2 passes over 19 MiB, ~20 ms a hash */
+    /* OWASP's floor for Argon2id: 2 passes over 19 MiB, ~20 ms a hash;
+     * and stage 7's counts of failed logins high enough never to answer
+     * 429: this test times hashes, 14 failures from one client */
     const char *path = at_db_path();
-    struct wb_proc *p = wb_start("--db", path, "--pwhash", "owasp", NULL);
+    struct wb_proc *p = wb_start("--db", path, "--pwhash", "owasp", "--login-max-failures",
+                                 "1000", "--ip-login-limit", "1000", NULL);
     int fd = wb_connect(p);
     at_register(p, fd, "alice", "correct-horse");
     enum { ROUNDS = 7 };
@@ -369,10 +372,10 @@ Test(login, the_file_is_at_version_5_with_a_strict_sessions_table)
     at_login(p, fd, "alice", "correct-horse", token);
     sqlite3 *db = db_oracle(at_db_path());
     const char *version = db_value(db, "PRAGMA user_version");
-    cr_expect(strcmp(version, "5") == 0, "PRAGMA user_version of %s is %s; expected 5: chapter "
-              "04's 3 steps, then authdb.c's two -- users (4) and sessions (5), appended to "
-              "authdb_steps[] in that order (a file out there is at some version: only ever "
-              "append a step)", at_db_path(), version);
+    cr_expect(atoi(version) >= 5, "PRAGMA user_version of %s is %s; expected 5 (or more, "
+              "after later stages): chapter 04's 3 steps, then authdb.c's -- users (4) and "
+              "sessions (5), appended to authdb_steps[] in that order (a file out there is at "
+              "some version: only ever append a step)", at_db_path(), version);
     const char *sql = db_value(db, "SELECT sql FROM sqlite_schema WHERE name = 'sessions'");
     cr_expect(strstr(sql, "STRICT") != NULL, "the sessions table is \"%s\"; expected a STRICT "
               "table (authdb.c, step 5)", sql);

@@ -28,27 +28,8 @@ static void expect_challenge(struct wb_proc *p, int fd, const char *target, cons
              headers ? wb_esc(headers, strlen(headers), 200) : "no Authorization field", why,
              status, AT_REALM, error ? ", error=\"" : "", error ? error : "", error ? "\"" : "");
     cJSON_Delete(jt_expect_problem(p, r, status, msg));
-    if (!error) {
-        ht_expect_header(p, r, "WWW-Authenticate", AT_REALM, msg);
-    } else {
-        const char *ch = ht_header(r, "WWW-Authenticate");
-        char want[64];
-        snprintf(want, sizeof want, "error=\"%s\"", error);
-        int ok = ch && strncmp(ch, "Bearer ", 7) == 0 && strstr(ch, "realm=\"restd\"") &&
-                 strstr(ch, want);
-        cr_expect(ok, "%s\nthe challenge must carry RFC 6750's error code: expected "
-                  "WWW-Authenticate: %s, %s\nreceived: %s", msg, AT_REALM, want,
-                  ht_describe_response(r));
-    }
+    at_expect_challenge(p, r, error, msg);
     ht_free(r);
-}
-
-/* "Authorization: Bearer <token>\r\n" in a message slot. */
-static const char *bearer(const char *token)
-{
-    char *h = wb_msgbuf(160);
-    snprintf(h, 160, "Authorization: Bearer %s\r\n", token);
-    return h;
 }
 
 /* GET /me with headers must be 200 with the account {id, name, "user"}. */
@@ -80,7 +61,7 @@ Test(bearer, me_without_credentials_is_401_with_the_bare_challenge)
                      "the request had no authentication information)");
     expect_challenge(p, fd, "/me", "Authorization: Basic dXNlcjpwYXNz\r\n", 401, NULL,
                      "another scheme (Basic): to this server that is no credentials at all");
-    expect_me(p, fd, bearer(token), id, "alice", "alice's token");
+    expect_me(p, fd, at_bearer(token, NULL), id, "alice", "alice's token");
 }
 
 Test(bearer, me_with_a_token_answers_its_account_whatever_the_scheme_case)
@@ -90,7 +71,7 @@ Test(bearer, me_with_a_token_answers_its_account_whatever_the_scheme_case)
     long long id = at_register(p, fd, "alice", "correct-horse");
     char token[AT_TOKEN_LEN + 1];
     at_login(p, fd, "alice", "correct-horse", token);
-    expect_me(p, fd, bearer(token), id, "alice", "alice's token");
+    expect_me(p, fd, at_bearer(token, NULL), id, "alice", "alice's token");
     static const char *const schemes[] = {"bearer", "BEARER", "bEaReR"};
     for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
         char h[160];
@@ -110,9 +91,9 @@ Test(bearer, each_token_is_its_own_account)
     at_login(p, fd, "bob", "battery-staple", tb);
     at_login(p, fd, "alice", "correct-horse", ta);
     at_login(p, fd, "alice", "correct-horse", ta2);
-    expect_me(p, fd, bearer(tb), bob, "bob", "bob's token: bob, whoever logged in last");
-    expect_me(p, fd, bearer(ta), alice, "alice", "alice's first token");
-    expect_me(p, fd, bearer(ta2), alice, "alice", "alice's second token: both of her sessions "
+    expect_me(p, fd, at_bearer(tb, NULL), bob, "bob", "bob's token: bob, whoever logged in last");
+    expect_me(p, fd, at_bearer(ta, NULL), alice, "alice", "alice's first token");
+    expect_me(p, fd, at_bearer(ta2, NULL), alice, "alice", "alice's second token: both of her sessions "
               "stay open");
 }
 
@@ -135,13 +116,13 @@ Test(bearer, a_token_that_opens_no_session_is_401_invalid_token)
     snprintf(why, sizeof why, "a well-formed token no login gave (seed %llu): "
              "sessions_find() finds no row with its hash, AUTH_DENIED",
              (unsigned long long)wb_seed());
-    expect_challenge(p, fd, "/me", bearer("garbage-token"), 401, "invalid_token",
+    expect_challenge(p, fd, "/me", at_bearer("garbage-token", NULL), 401, "invalid_token",
                      "a token that is not 43 characters of base64url: it opens nothing "
                      "(sessions_find() returns AUTH_DENIED)");
-    expect_challenge(p, fd, "/me", bearer(unknown), 401, "invalid_token", why);
+    expect_challenge(p, fd, "/me", at_bearer(unknown, NULL), 401, "invalid_token", why);
     snprintf(why, sizeof why, "alice's token with its 11th character changed (%s): another "
              "token, no session", changed);
-    expect_challenge(p, fd, "/me", bearer(changed), 401, "invalid_token", why);
+    expect_challenge(p, fd, "/me", at_bearer(changed, NULL), 401, "invalid_token", why);
 
     /* RFC 6750's token68 allows trailing '=': a server may call these
      * malformed (400) or unknown (401); never alice. */
@@ -150,7 +131,7 @@ Test(bearer, a_token_that_opens_no_session_is_401_invalid_token)
     snprintf(longer, sizeof longer, "%sA", token);
     const char *const near[] = {padded, longer};
     for (size_t i = 0; i < 2; i++) {
-        struct ht_response *r = at_me(p, fd, bearer(near[i]));
+        struct ht_response *r = at_me(p, fd, at_bearer(near[i], NULL));
         char msg[512];
         snprintf(msg, sizeof msg, "GET /me with alice's token %s (\"%s\", %zu characters): a "
                  "token is exactly the 43 characters login gave, so this one opens nothing -- "
@@ -164,7 +145,7 @@ Test(bearer, a_token_that_opens_no_session_is_401_invalid_token)
             cJSON_Delete(jt_expect_problem(p, r, r->status, msg));
         ht_free(r);
     }
-    expect_me(p, fd, bearer(token), id, "alice", "alice's own token, after the refused ones");
+    expect_me(p, fd, at_bearer(token, NULL), id, "alice", "alice's own token, after the refused ones");
 }
 
 Test(bearer, a_malformed_authorization_is_400_invalid_request)
@@ -184,7 +165,7 @@ Test(bearer, a_malformed_authorization_is_400_invalid_request)
                      "two Authorization fields, even with a good token in each: which one "
                      "counts is ambiguous, so none does -- count the fields before reading "
                      "one");
-    expect_me(p, fd, bearer(token), id, "alice", "alice's token in one field");
+    expect_me(p, fd, at_bearer(token, NULL), id, "alice", "alice's token in one field");
 }
 
 Test(bearer, a_token_in_the_query_is_never_read)
@@ -199,7 +180,7 @@ Test(bearer, a_token_in_the_query_is_never_read)
                      "a valid token in the query and no Authorization field: a token in a URL "
                      "ends up in logs, histories and Referer fields (RFC 6750 section 5.3), so "
                      "only the header is read");
-    expect_me(p, fd, bearer(token), id, "alice", "the same token in the header");
+    expect_me(p, fd, at_bearer(token, NULL), id, "alice", "the same token in the header");
 }
 
 Test(bearer, the_database_keeps_only_the_sha256_of_the_token)
@@ -239,7 +220,7 @@ Test(bearer, the_database_keeps_only_the_sha256_of_the_token)
     snprintf(sql, sizeof sql, "DELETE FROM sessions WHERE user_id = %lld", id);
     db_exec(db, sql);
     sqlite3_close(db);
-    expect_challenge(p, fd, "/me", bearer(token), 401, "invalid_token",
+    expect_challenge(p, fd, "/me", at_bearer(token, NULL), 401, "invalid_token",
                      "alice's token after the test deleted her session's row: sessions_find() "
                      "looks the session up in the database at every request, never in a copy "
                      "in memory");
@@ -253,7 +234,7 @@ Test(bearer, the_token_is_in_no_byte_of_the_database_files)
     long long id = at_register(p, fd, "alice", "correct-horse");
     char token[AT_TOKEN_LEN + 1];
     at_login(p, fd, "alice", "correct-horse", token);
-    expect_me(p, fd, bearer(token), id, "alice", "alice's token");
+    expect_me(p, fd, at_bearer(token, NULL), id, "alice", "alice's token");
     unsigned char raw[32];
     size_t n = 0;
     cr_assert(sodium_base642bin(raw, sizeof raw, token, AT_TOKEN_LEN, NULL, &n, NULL,
@@ -286,24 +267,23 @@ Test(bearer, tokens_survive_a_restart)
     at_stop(p);
     p = wb_start(NULL);
     fd = wb_connect(p);
-    expect_me(p, fd, bearer(token), id, "alice", "a token from before a restart on the same "
+    expect_me(p, fd, at_bearer(token, NULL), id, "alice", "a token from before a restart on the same "
               "file: sessions live in the database, so a restart (or a second server on the "
               "same file) logs no one out");
 }
 
-Test(bearer, the_items_api_needs_no_token)
+Test(bearer, health_needs_no_token)
 {
     struct wb_proc *p = wb_start(NULL);
     int fd = wb_connect(p);
     struct ht_response *r = rc_send(p, fd, "GET", "/health", NULL, NULL, 0);
-    ht_expect_status(p, r, 200, NULL, 0, "GET /health without any Authorization: the items "
-                     "API is as chapter 04 left it -- auth.c auth_serve() hands every path "
-                     "but /users, /sessions and /me to api_serve()");
+    ht_expect_status(p, r, 200, NULL, 0, "GET /health without any Authorization: a load "
+                     "balancer asks it without an account -- auth.c auth_serve() hands it to "
+                     "api_serve() as it is");
     ht_free(r);
-    rc_create(p, fd, "{\"name\":\"pear\"}", NULL, 0);
     long long id = at_register(p, fd, "alice", "correct-horse");
     char token[AT_TOKEN_LEN + 1];
     at_login(p, fd, "alice", "correct-horse", token);
-    expect_me(p, fd, bearer(token), id, "alice", "alice's token, beside the items");
+    expect_me(p, fd, at_bearer(token, NULL), id, "alice", "alice's token, beside the items");
     rc_expect_alive(p, fd, "GET /me");
 }

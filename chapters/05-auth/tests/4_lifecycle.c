@@ -20,19 +20,11 @@ WB_SUITE(lifecycle);
 
 /* ---- helpers -------------------------------------------------------------- */
 
-/* "Authorization: Bearer <token>\r\n" in a message slot. */
-static const char *bearer(const char *token)
-{
-    char *h = wb_msgbuf(160);
-    snprintf(h, 160, "Authorization: Bearer %s\r\n", token);
-    return h;
-}
-
 /* GET /me with token must be 200 with the account {id, name, "user"}. */
 static void expect_open(struct wb_proc *p, int fd, const char *token, long long id,
                         const char *name, const char *why)
 {
-    struct ht_response *r = at_me(p, fd, bearer(token));
+    struct ht_response *r = at_me(p, fd, at_bearer(token, NULL));
     char msg[1024], want[128];
     snprintf(msg, sizeof msg, "GET /me with %s's token %s -- %s: its session is still open, "
              "so 200 and the account", name, token, why);
@@ -46,7 +38,7 @@ static void expect_open(struct wb_proc *p, int fd, const char *token, long long 
  * has ended. */
 static void expect_ended(struct wb_proc *p, int fd, const char *token, const char *why)
 {
-    struct ht_response *r = at_me(p, fd, bearer(token));
+    struct ht_response *r = at_me(p, fd, at_bearer(token, NULL));
     char msg[1024];
     snprintf(msg, sizeof msg, "GET /me with the token %s -- %s: that session has ended, so "
              "401 with WWW-Authenticate: %s, error=\"invalid_token\"", token, why, AT_REALM);
@@ -139,7 +131,7 @@ static struct ht_response *put_password(struct wb_proc *p, int fd, const char *t
                                         const char *json)
 {
     char headers[256];
-    snprintf(headers, sizeof headers, "%s%s", token ? bearer(token) : "", AT_JSON);
+    snprintf(headers, sizeof headers, "%s%s", token ? at_bearer(token, NULL) : "", AT_JSON);
     return rc_send(p, fd, "PUT", "/me/password", headers, json, strlen(json));
 }
 
@@ -231,7 +223,7 @@ Test(lifecycle, logout_ends_this_session_and_no_other)
     at_login(p, fd, "alice", "correct-horse", b);
     expect_open(p, fd, a, alice, "alice", "before any logout");
 
-    struct ht_response *r = rc_send(p, fd, "DELETE", "/sessions/current", bearer(a), NULL, 0);
+    struct ht_response *r = rc_send(p, fd, "DELETE", "/sessions/current", at_bearer(a, NULL), NULL, 0);
     char msg[512];
     snprintf(msg, sizeof msg, "DELETE /sessions/current with alice's token A (%s): log out, "
              "204. auth.c delete_current(): authenticate(), then sessions.c sessions_end() of "
@@ -270,7 +262,7 @@ Test(lifecycle, logout_without_a_valid_token_is_401_and_ends_nothing)
                  i ? "delete_all" : "delete_current");
         expect_bare_401(p, r, msg);
         ht_free(r);
-        r = rc_send(p, fd, "DELETE", targets[i], bearer("garbage-token"), NULL, 0);
+        r = rc_send(p, fd, "DELETE", targets[i], at_bearer("garbage-token", NULL), NULL, 0);
         snprintf(msg, sizeof msg, "DELETE %s with Authorization: Bearer garbage-token: a token "
                  "that opens no session, 401 with error=\"invalid_token\" -- auth.c %s() "
                  "calls authenticate() first", targets[i], i ? "delete_all" : "delete_current");
@@ -286,7 +278,7 @@ Test(lifecycle, logout_without_a_valid_token_is_401_and_ends_nothing)
     expect_open(p, fd, b, alice, "alice", "token B after the refused logouts");
 
     /* and a logout with a token works */
-    struct ht_response *r = rc_send(p, fd, "DELETE", "/sessions/current", bearer(a), NULL, 0);
+    struct ht_response *r = rc_send(p, fd, "DELETE", "/sessions/current", at_bearer(a, NULL), NULL, 0);
     expect_204(p, r, "DELETE /sessions/current with alice's token A, after the refused ones: "
                "204 (auth.c delete_current() -> sessions.c sessions_end())");
     ht_free(r);
@@ -304,7 +296,7 @@ Test(lifecycle, logout_everywhere_ends_every_session_of_the_account)
         at_login(p, fd, "alice", "correct-horse", a[i]);
     at_login(p, fd, "bob", "battery-staple", b);
 
-    struct ht_response *r = rc_send(p, fd, "DELETE", "/sessions", bearer(a[1]), NULL, 0);
+    struct ht_response *r = rc_send(p, fd, "DELETE", "/sessions", at_bearer(a[1], NULL), NULL, 0);
     char msg[512];
     snprintf(msg, sizeof msg, "DELETE /sessions with alice's second token (%s): log out "
              "everywhere, 204. auth.c delete_all(): authenticate(), then sessions.c "
@@ -340,7 +332,7 @@ Test(lifecycle, a_login_ends_the_session_it_came_with)
     expect_open(p, fd, a, alice, "alice", "token A, before the second login with it");
 
     char *body = at_creds("alice", "correct-horse"), headers[256];
-    snprintf(headers, sizeof headers, "%s%s", bearer(a), AT_JSON);
+    snprintf(headers, sizeof headers, "%s%s", at_bearer(a, NULL), AT_JSON);
     struct ht_response *r = rc_send(p, fd, "POST", "/sessions", headers, body, strlen(body));
     char msg[768];
     snprintf(msg, sizeof msg, "POST /sessions %s with Authorization: Bearer <A, alice's open "
@@ -384,7 +376,7 @@ Test(lifecycle, only_a_successful_login_ends_the_token_it_came_with)
 
     char headers[256], msg[768];
     char *body = at_creds("alice", "wrong-password");
-    snprintf(headers, sizeof headers, "%s%s", bearer(a), AT_JSON);
+    snprintf(headers, sizeof headers, "%s%s", at_bearer(a, NULL), AT_JSON);
     struct ht_response *r = rc_send(p, fd, "POST", "/sessions", headers, body, strlen(body));
     snprintf(msg, sizeof msg, "POST /sessions %s with Authorization: Bearer <alice's open token "
              "A>: a wrong password, 401", body);
@@ -398,7 +390,7 @@ Test(lifecycle, only_a_successful_login_ends_the_token_it_came_with)
 
     /* a token that opens nothing: the login goes on, nothing else ends */
     body = at_creds("alice", "correct-horse");
-    snprintf(headers, sizeof headers, "%s%s", bearer("garbage-token"), AT_JSON);
+    snprintf(headers, sizeof headers, "%s%s", at_bearer("garbage-token", NULL), AT_JSON);
     r = rc_send(p, fd, "POST", "/sessions", headers, body, strlen(body));
     snprintf(msg, sizeof msg, "POST /sessions %s with Authorization: Bearer garbage-token: the "
              "credentials are right, so 201 -- a login needs no session, and a token that "
@@ -417,7 +409,7 @@ Test(lifecycle, only_a_successful_login_ends_the_token_it_came_with)
 
     /* and the good login that comes with A ends it */
     body = at_creds("alice", "correct-horse");
-    snprintf(headers, sizeof headers, "%s%s", bearer(a), AT_JSON);
+    snprintf(headers, sizeof headers, "%s%s", at_bearer(a, NULL), AT_JSON);
     r = rc_send(p, fd, "POST", "/sessions", headers, body, strlen(body));
     snprintf(msg, sizeof msg, "POST /sessions %s with Authorization: Bearer <alice's open token "
              "A>: the right password, so 201", body);
@@ -649,7 +641,7 @@ Test(lifecycle, a_session_ends_at_its_maximum_age_even_in_use)
         long long sent = wb_now_ms();
         if (sent - made >= 3500)
             break;
-        struct ht_response *r = at_me(p, fd, bearer(a));
+        struct ht_response *r = at_me(p, fd, at_bearer(a, NULL));
         long long got = wb_now_ms();
         uses++;
         if (got - t0 < 1000) { /* surely younger than 2000 ms at the server */
@@ -733,7 +725,7 @@ Test(lifecycle, the_session_routes_answer_405_with_their_methods)
         {"GET", "/me/password", {"PUT", NULL}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        struct ht_response *r = rc_send(p, fd, cases[i].method, cases[i].target, bearer(a),
+        struct ht_response *r = rc_send(p, fd, cases[i].method, cases[i].target, at_bearer(a, NULL),
                                         NULL, 0);
         char msg[512];
         snprintf(msg, sizeof msg, "%s %s with alice's token: the path is one of auth.c's routes, "
@@ -752,7 +744,7 @@ Test(lifecycle, the_session_routes_answer_405_with_their_methods)
     }
     expect_open(p, fd, a, alice, "alice", "her token after the 405s: a wrong method ends no "
                 "session");
-    struct ht_response *r = rc_send(p, fd, "DELETE", "/sessions/current", bearer(a), NULL, 0);
+    struct ht_response *r = rc_send(p, fd, "DELETE", "/sessions/current", at_bearer(a, NULL), NULL, 0);
     expect_204(p, r, "DELETE /sessions/current with alice's token: the method these 405s "
                "named (auth.c delete_current())");
     ht_free(r);

@@ -32,15 +32,6 @@ WB_SUITE(cookies);
 
 /* ---- helpers -------------------------------------------------------------- */
 
-/* "Authorization: Bearer <token>\r\n", then more (NULL for none), in a
- * message slot. */
-static const char *bearer(const char *token, const char *more)
-{
-    char *h = wb_msgbuf(512);
-    snprintf(h, 512, "Authorization: Bearer %s\r\n%s", token, more ? more : "");
-    return h;
-}
-
 /* headers (NULL: none) then Content-Type: application/json, in a slot. */
 static const char *json(const char *headers)
 {
@@ -124,18 +115,7 @@ static void expect_challenge(struct wb_proc *p, int fd, const char *headers, int
              "WWW-Authenticate: %s%s%s%s. auth.c authenticate()", shown(headers), why, status,
              AT_REALM, error ? ", error=\"" : "", error ? error : "", error ? "\"" : "");
     cJSON_Delete(jt_expect_problem(p, r, status, msg));
-    if (!error) {
-        ht_expect_header(p, r, "WWW-Authenticate", AT_REALM, msg);
-    } else {
-        const char *ch = ht_header(r, "WWW-Authenticate");
-        char want[64];
-        snprintf(want, sizeof want, "error=\"%s\"", error);
-        int ok = ch && strncmp(ch, "Bearer ", 7) == 0 && strstr(ch, "realm=\"restd\"") &&
-                 strstr(ch, want);
-        cr_expect(ok, "%s\nthe challenge must carry RFC 6750's error code: expected "
-                  "WWW-Authenticate: %s, %s\nreceived: %s", msg, AT_REALM, want,
-                  ht_describe_response(r));
-    }
+    at_expect_challenge(p, r, error, msg);
     ht_free(r);
 }
 
@@ -416,7 +396,7 @@ Test(cookies, two_credentials_are_400_invalid_request_and_a_dead_cookie_401_inva
     snprintf(h, sizeof h, "Cookie: " AT_COOKIE "=%s\r\nCookie: " AT_COOKIE "=%s\r\n", c, c);
     expect_challenge(p, fd, h, 400, "invalid_request", "the cookie once in each of two Cookie "
                      "fields: session_cookie() reads every field named Cookie");
-    expect_challenge(p, fd, bearer(t, at_cookie(c, NULL)), 400, "invalid_request",
+    expect_challenge(p, fd, at_bearer(t, at_cookie(c, NULL)), 400, "invalid_request",
                      "alice's bearer token AND her session cookie, both good: one credential "
                      "per request -- authenticate() refuses both at once rather than pick one "
                      "(a page may not ride on a cookie while the client thinks it sent a "
@@ -426,7 +406,7 @@ Test(cookies, two_credentials_are_400_invalid_request_and_a_dead_cookie_401_inva
                      "(sessions_find() answers AUTH_DENIED, as for Bearer garbage-token)");
     expect_me(p, fd, at_cookie(c, NULL), alice, "alice", "her cookie alone, after the refused "
               "requests");
-    expect_me(p, fd, bearer(t, NULL), alice, "alice", "her bearer token alone");
+    expect_me(p, fd, at_bearer(t, NULL), alice, "alice", "her bearer token alone");
 }
 
 /* ---- cross-site request forgery ------------------------------------------------ */
@@ -436,9 +416,11 @@ Test(cookies, a_change_with_the_cookie_from_another_site_is_403_and_does_nothing
     struct wb_proc *p = wb_start(NULL);
     int fd = wb_connect(p);
     long long alice = at_register(p, fd, "alice", "correct-horse");
-    char c[AT_TOKEN_LEN + 1], loc[128], target[160];
-    long long pear = rc_create(p, fd, "{\"name\":\"pear\"}", loc, sizeof loc);
+    char c[AT_TOKEN_LEN + 1], target[160];
     at_cookie_login(p, fd, "alice", "correct-horse", NULL, c);
+    long long pear = at_create(p, fd, at_cookie(c, NULL), "{\"name\":\"pear\"}",
+                               "with alice's cookie and neither Sec-Fetch-Site nor Origin (no "
+                               "browser): an item for the test");
     static const struct {
         const char *headers, *why;
     } sites[] = {
@@ -471,10 +453,10 @@ Test(cookies, a_change_with_the_cookie_from_another_site_is_403_and_does_nothing
     expect_forged(p, fd, "PATCH", target, at_cookie(c, "Origin: http://evil.example\r\n"
                   "Content-Type: application/merge-patch+json\r\n"), "{\"name\":\"forged\"}",
                   "a PATCH of an item with the Origin of another site");
-    struct ht_response *r = rc_send(p, fd, "GET", target, NULL, NULL, 0);
+    struct ht_response *r = rc_send(p, fd, "GET", target, at_cookie(c, NULL), NULL, 0);
     char msg[512];
-    snprintf(msg, sizeof msg, "GET %s after a DELETE and a PATCH of it that came with the "
-             "cookie from another site: both were refused, so the item is still there, named "
+    snprintf(msg, sizeof msg, "GET %s with alice's cookie, after a DELETE and a PATCH of it that "
+             "came with the cookie from another site: both were refused, so the item is still there, named "
              "pear", target);
     ht_expect_status(p, r, 200, NULL, 0, msg);
     cJSON *j = jt_body(p, r, msg);
@@ -576,7 +558,7 @@ Test(cookies, the_session_itself_cannot_be_changed_from_another_site)
     expect_me(p, fd, at_cookie(c, NULL), alice, "alice", "the cookie that changed the password: "
               "authenticate() gives the cookie's value as the token (*tok), and put_password() "
               "keeps that session");
-    expect_challenge(p, fd, bearer(t, NULL), 401, "invalid_token", "alice's bearer token, after "
+    expect_challenge(p, fd, at_bearer(t, NULL), 401, "invalid_token", "alice's bearer token, after "
                      "she changed her password with her cookie: every other session ends");
 }
 
@@ -603,21 +585,23 @@ Test(cookies, reads_and_bearer_tokens_are_never_refused_as_cross_site)
 
     static const char *const sites[] = {CROSS, "Origin: http://evil.example\r\n"};
     for (size_t i = 0; i < 2; i++) {
-        r = rc_send(p, fd, "POST", "/items", bearer(t, json(sites[i])), "{\"name\":\"x\"}", 12);
+        r = rc_send(p, fd, "POST", "/items", at_bearer(t, json(sites[i])), "{\"name\":\"x\"}", 12);
         snprintf(msg, sizeof msg, "POST /items {\"name\":\"x\"} with %s -- alice's BEARER token "
                  "and no cookie: a browser never attaches an Authorization field by itself, so "
                  "a page of another site cannot forge this -- no CSRF, 201. auth_serve() checks "
                  "only requests that carry the session cookie",
-                 shown(bearer(t, json(sites[i]))));
+                 shown(at_bearer(t, json(sites[i]))));
         ht_expect_status(p, r, 201, NULL, 0, msg);
         ht_free(r);
     }
-    r = rc_send(p, fd, "POST", "/items", json(CROSS), "{\"name\":\"y\"}", 12);
-    ht_expect_status(p, r, 201, NULL, 0, "POST /items {\"name\":\"y\"} with Sec-Fetch-Site: "
-                     "cross-site and no credentials at all: nothing to forge (the items API "
-                     "needs no session), 201 -- the check is about the cookie");
+    char *bob = at_creds("bob", "battery-staple");
+    r = rc_send(p, fd, "POST", "/users", json(CROSS), bob, strlen(bob));
+    ht_expect_status(p, r, 201, NULL, 0, "POST /users for bob with Sec-Fetch-Site: cross-site "
+                     "and no credentials at all: nothing to forge, 201 -- the check is about "
+                     "the cookie");
+    free(bob);
     ht_free(r);
-    r = rc_send(p, fd, "DELETE", "/sessions/current", bearer(t, CROSS), NULL, 0);
+    r = rc_send(p, fd, "DELETE", "/sessions/current", at_bearer(t, CROSS), NULL, 0);
     snprintf(msg, sizeof msg, "DELETE /sessions/current with alice's bearer token %s and "
              "Sec-Fetch-Site: cross-site: no cookie, so no CSRF -- 204 (auth.c "
              "delete_current())", t);
@@ -780,7 +764,7 @@ Test(cookies, a_logout_with_the_cookie_expires_it)
                      "logged out: its session's row is gone, whatever the browser still holds");
     expect_me(p, fd, at_cookie(c2, NULL), alice, "alice", "her second cookie, another session");
 
-    r = rc_send(p, fd, "DELETE", "/sessions/current", bearer(t2, NULL), NULL, 0);
+    r = rc_send(p, fd, "DELETE", "/sessions/current", at_bearer(t2, NULL), NULL, 0);
     snprintf(msg, sizeof msg, "DELETE /sessions/current with alice's bearer token %s: 204", t2);
     expect_204(p, r, msg);
     cr_expect(ht_header_count(r, "Set-Cookie") == 0, "%s\nexpected no Set-Cookie: the request "
@@ -798,7 +782,7 @@ Test(cookies, a_logout_with_the_cookie_expires_it)
     ht_free(r);
     expect_challenge(p, fd, at_cookie(c2, NULL), 401, "invalid_token", "the second cookie, "
                      "after a logout everywhere with it");
-    expect_challenge(p, fd, bearer(t1, NULL), 401, "invalid_token", "alice's bearer token, "
+    expect_challenge(p, fd, at_bearer(t1, NULL), 401, "invalid_token", "alice's bearer token, "
                      "after a logout everywhere with her cookie: every session of the account");
     long long n = sessions_of(alice);
     cr_expect(n == 0, "after alice logged out everywhere, the sessions table has %lld rows for "
@@ -838,7 +822,7 @@ Test(cookies, a_cookie_login_ends_the_cookie_session_it_came_with)
                      "cookie the request came with (session_cookie(), sessions_end()), as it "
                      "ends a bearer token's (stage 4) -- OWASP: renew the session at login");
     expect_me(p, fd, at_cookie(b, NULL), alice, "alice", "cookie B, the one that login set");
-    expect_me(p, fd, bearer(other, NULL), alice, "alice", "her bearer token, which the login "
+    expect_me(p, fd, at_bearer(other, NULL), alice, "alice", "her bearer token, which the login "
               "did not come with");
     long long n = sessions_of(alice);
     cr_expect(n == 2, "alice logged in with a cookie, a bearer token, then a cookie that came "

@@ -305,3 +305,48 @@ void at_cookie_login(struct wb_proc *p, int fd, const char *name, const char *pw
                  "\nreceived: %s", why, n, resp);
     memcpy(value, cvalue, AT_TOKEN_LEN + 1);
 }
+
+const char *at_bearer(const char *token, const char *more)
+{
+    size_t cap = strlen(token) + (more ? strlen(more) : 0) + 32;
+    char *h = wb_msgbuf(cap);
+    snprintf(h, cap, "Authorization: Bearer %s\r\n%s", token, more ? more : "");
+    return h;
+}
+
+long long at_create(struct wb_proc *p, int fd, const char *more, const char *json,
+                    const char *why)
+{
+    size_t cap = (more ? strlen(more) : 0) + sizeof AT_JSON;
+    char *h = wb_msgbuf(cap);
+    snprintf(h, cap, "%s%s", more ? more : "", AT_JSON);
+    struct ht_response *r = rc_send(p, fd, "POST", "/items", h, json, strlen(json));
+    char msg[768];
+    snprintf(msg, sizeof msg, "POST /items %s, %s: 201 Created", json, why);
+    ht_expect_status(p, r, 201, NULL, 0, msg);
+    cJSON *j = jt_body(p, r, msg);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
+    long long v = cJSON_IsNumber(id) ? (long long)id->valuedouble : 0;
+    cJSON_Delete(j);
+    ht_free(r);
+    if (v <= 0)
+        cr_fatal("%s\nthe answer has no \"id\" above 0: %s", msg, "see the body above");
+    return v;
+}
+
+void at_expect_challenge(struct wb_proc *p, const struct ht_response *r, const char *error,
+                         const char *msg)
+{
+    if (!error) {
+        ht_expect_header(p, r, "WWW-Authenticate", AT_REALM, msg);
+        return;
+    }
+    const char *ch = ht_header(r, "WWW-Authenticate");
+    char want[64];
+    snprintf(want, sizeof want, "error=\"%s\"", error);
+    int ok = ch && strncmp(ch, "Bearer ", 7) == 0 && strstr(ch, "realm=\"restd\"") &&
+             strstr(ch, want);
+    cr_expect(ok, "%s\nthe challenge must carry RFC 6750's error code: expected "
+              "WWW-Authenticate: %s, %s\nreceived: %s", msg, AT_REALM, want,
+              ht_describe_response(r));
+}

@@ -106,4 +106,20 @@ int at_cookie_attr(const char *set_cookie, const char *attr, char *out, size_t c
 void at_cookie_login(struct wb_proc *p, int fd, const char *name, const char *pw,
                      const char *headers, char value[AT_TOKEN_LEN + 1]);
 
+/* r's WWW-Authenticate must be AT_REALM alone (error NULL), or carry
+ * RFC 6750's error="<error>" after Bearer and the realm. msg says what
+ * was asked, for the message. */
+void at_expect_challenge(struct wb_proc *p, const struct ht_response *r, const char *error,
+                         const char *msg);
+
+/* POST /items with json, its Content-Type and more (credentials: at_bearer(),
+ * at_cookie()): the new item's id, after a 201 (cr_fatal() otherwise).
+ * why says what the test needs it for. */
+long long at_create(struct wb_proc *p, int fd, const char *more, const char *json,
+                    const char *why);
+
+/* "Authorization: Bearer <token>\r\n" and more (NULL: nothing), in a
+ * buffer of the test's. */
+const char *at_bearer(const char *token, const char *more);
+
 #endif

@@ -2,11 +2,14 @@
 #define _POSIX_C_SOURCE 200809L
 #include "auth.h"
 
+#include <arpa/inet.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <cJSON.h>
 
@@ -23,6 +26,7 @@ struct call {
     const struct http_request *req;
     const struct buf *body;
     struct response *resp;
+    const struct loop_job *job;  /* the worker's job: loop_job_fd() */
 };
 
 /* ---- answers ------------------------------------------------------------------ */
@@ -265,6 +269,13 @@ static int same_origin(const struct http_request *req)
     return 0;
 }
 
+/* 1 when tok is a JWT: it has dots, which no session token has (43
+ * characters of base64url, stage 3). */
+static int is_jwt(struct http_slice tok)
+{
+    return memchr(tok.p, '.', tok.n) != NULL;
+}
+
 /* The user of the request's session into *who, and its token into *tok:
  * from Authorization: Bearer, or from the session cookie -- one of them,
  * never both. 1; 0 when the answer is made (401 or 400, or 503); -1 when
@@ -281,10 +292,26 @@ static int authenticate(struct call *c, struct user *who, struct http_slice *tok
     else if (b == BEARER_NONE)
         return challenge(c, 401, NULL, "this needs a session: Authorization: Bearer <token>, "
                          "or the session cookie (POST /sessions gives one)") < 0 ? -1 : 0;
-    enum auth_status st = sessions_find(c->auth->sessions, tok->p, tok->n, sessions_now_ms(), who);
-    if (st == AUTH_DENIED)
-        return challenge(c, 401, "invalid_token",
-                         "the token opens no session: log in again") < 0 ? -1 : 0;
+    /* A JWT (stage 8): its signature and claims, then its account -- which
+     * may have taken its tokens back since. Else a session's token. */
+    const char *why = NULL;
+    enum auth_status st;
+    if (b == BEARER_OK && is_jwt(*tok)) { /* a JWT comes in Authorization only */
+        const struct jwt_config *k = c->auth->jwt;
+        struct jwt_rules r = {k->iss, k->aud, sessions_now_ms() / 1000};
+        struct jwt_claims claims;
+        why = jwt_verify(tok->p, tok->n, k->key, k->keylen, &r, &claims);
+        st = why ? AUTH_DENIED : users_token_user(c->auth->users, claims.sub, claims.iat, who);
+        why = why ? why : "its account took its tokens back, or is gone";
+    } else {
+        st = sessions_find(c->auth->sessions, tok->p, tok->n, sessions_now_ms(), who);
+    }
+    if (st == AUTH_DENIED) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "%s%s", why ? "the JWT is refused: " : "",
+                 why ? why : "the token opens no session: log in again");
+        return challenge(c, 401, "invalid_token", detail) < 0 ? -1 : 0;
+    }
     return st == AUTH_OK ? 1 : failed(c, st) < 0 ? -1 : 0;
 }
 
@@ -341,6 +368,90 @@ static int post_user(struct call *c)
     return response_header(c->resp, "Location", where);
 }
 
+/* ---- failed logins (stage 7) ---------------------------------------------------- */
+
+/* The client's address, as the socket says (getpeername()), into out:
+ * "127.0.0.2"; an IPv6 client by its /64 -- one machine has a whole /64
+ * to pick addresses from --, "2001:db8:1:2::/64". "unknown" when there is
+ * no socket (every such request then shares one count). Never a header:
+ * X-Forwarded-For is whatever the client wrote. */
+static void client_address(const struct loop_job *job, char *out, size_t cap)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof sa;
+    int fd = loop_job_fd(job);
+    snprintf(out, cap, "unknown");
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&sa, &len) != 0)
+        return;
+    char text[INET6_ADDRSTRLEN];
+    if (sa.ss_family == AF_INET) {
+        if (inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, text, sizeof text))
+            snprintf(out, cap, "%s", text);
+    } else if (sa.ss_family == AF_INET6) {
+        struct in6_addr a = ((struct sockaddr_in6 *)&sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(&a)) { /* ::ffff:127.0.0.2 is 127.0.0.2 */
+            if (inet_ntop(AF_INET, &a.s6_addr[12], text, sizeof text))
+                snprintf(out, cap, "%s", text);
+            return;
+        }
+        memset(&a.s6_addr[8], 0, 8);
+        if (inet_ntop(AF_INET6, &a, text, sizeof text))
+            snprintf(out, cap, "%s/64", text);
+    }
+}
+
+/* The two keys a password guess for the account name counts under: the
+ * account from this client, and this client whatever the accounts. */
+struct guess_keys {
+    char account[THROTTLE_KEY_MAX + 1];
+    char client[THROTTLE_KEY_MAX + 1];
+};
+
+static void guess_keys(struct call *c, const char *name, struct guess_keys *k)
+{
+    char addr[INET6_ADDRSTRLEN + 8];
+    client_address(c->job, addr, sizeof addr);
+    snprintf(k->account, sizeof k->account, "account %s %s", addr, name);
+    snprintf(k->client, sizeof k->client, "client %s", addr);
+}
+
+/* A login refused for now: 429 with Retry-After, whole seconds rounded
+ * up (RFC 6585 section 4, RFC 9110 section 10.2.3). */
+static int too_many(struct call *c, long long wait_ms)
+{
+    char secs[24];
+    snprintf(secs, sizeof secs, "%lld", (wait_ms + 999) / 1000);
+    if (problem(c, 429, "too many failed logins: wait for Retry-After seconds, then try "
+                "again") < 0)
+        return -1;
+    return response_header(c->resp, "Retry-After", secs);
+}
+
+/* How long a password guess for name must wait (stage 7): 0 when it may
+ * be tried now, else the longer wait of its two keys. Asked before the
+ * hash is paid for: a locked guess costs no Argon2id. */
+static long long guess_wait(struct call *c, const struct guess_keys *k)
+{
+    long long now = loop_now_ms(), wait = throttle_wait(c->auth->throttle, k->account, now),
+              wait_all = throttle_wait(c->auth->throttle, k->client, now);
+    return wait > wait_all ? wait : wait_all;
+}
+
+/* A wrong password for the account of k: one more on both counts. */
+static void guess_failed(struct call *c, const struct guess_keys *k)
+{
+    throttle_fail(c->auth->throttle, k->account, &c->auth->per_account, loop_now_ms());
+    throttle_fail(c->auth->throttle, k->client, &c->auth->per_client, loop_now_ms());
+}
+
+/* The right password: the account's count starts again -- the client's
+ * stays, so that one account of its own does not let a client guess on
+ * at the others. */
+static void guess_right(struct call *c, const struct guess_keys *k)
+{
+    throttle_clear(c->auth->throttle, k->account);
+}
+
 /* POST /sessions (stage 2). */
 static int post_session(struct call *c)
 {
@@ -357,11 +468,26 @@ static int post_session(struct call *c)
         return problem(c, 403, "a request from another site may not log in with a cookie "
                        "(Sec-Fetch-Site, Origin)");
     }
+    /* Guessing is slowed per account from this client, and per client
+     * whatever the accounts (stage 7), keyed on the name as sent -- an
+     * account or not, the same answers --, never locking out the
+     * account's owner, who logs in from elsewhere. */
+    struct guess_keys k;
+    guess_keys(c, f[0].value, &k);
+    long long wait = guess_wait(c, &k);
+    if (wait > 0) {
+        cJSON_Delete(doc);
+        return too_many(c, wait);
+    }
     struct user u = {0};
     enum auth_status st = users_login(c->auth->users, f[0].value, f[1].value, f[1].len, &u);
     cJSON_Delete(doc);
-    if (st == AUTH_DENIED) /* one answer for both: no name is confirmed */
+    if (st == AUTH_DENIED) { /* one answer for both: no name is confirmed */
+        guess_failed(c, &k);
         return challenge(c, 401, NULL, "the username or the password is wrong");
+    }
+    if (st == AUTH_OK)
+        guess_right(c, &k);
     /* A session the client came with ends: a login gets a new token, never
      * keeps one that someone else may have planted (session fixation).
      * First, so that a failure leaves no new session whose token no one
@@ -413,6 +539,9 @@ static int delete_current(struct call *c)
     int r = authenticate(c, &u, &tok);
     if (r <= 0)
         return r;
+    if (is_jwt(tok)) /* stage 8 */
+        return challenge(c, 400, "invalid_request", "a JWT has no session to end: it ends "
+                         "at its exp, and DELETE /sessions takes back every one");
     enum auth_status st = sessions_end(c->auth->sessions, tok.p, tok.n);
     if (st != AUTH_OK)
         return failed(c, st);
@@ -427,7 +556,11 @@ static int delete_all(struct call *c)
     int r = authenticate(c, &u, &tok);
     if (r <= 0)
         return r;
-    enum auth_status st = sessions_end_all(c->auth->sessions, u.id, NULL, 0);
+    /* the JWTs first (stage 8): a failure after leaves nothing taken back
+     * that the client believes was kept */
+    enum auth_status st = users_revoke_tokens(c->auth->users, u.id, sessions_now_ms());
+    if (st == AUTH_OK)
+        st = sessions_end_all(c->auth->sessions, u.id, NULL, 0);
     if (st != AUTH_OK)
         return failed(c, st);
     return no_content(c) < 0 ? -1 : forget_cookie(c);
@@ -449,15 +582,207 @@ static int put_password(struct call *c)
                         {.name = "new_password", .check = users_check_password}};
     if ((r = read_fields(c, &doc, f, 2)) <= 0)
         return r;
-    unsigned char keep[crypto_hash_sha256_BYTES];
+    /* the current password is a guess like a login's, and counts as one
+     * (stage 7): a stolen session must not test passwords at hash speed */
+    struct guess_keys k;
+    guess_keys(c, u.name, &k);
+    long long wait = guess_wait(c, &k);
+    if (wait > 0) {
+        cJSON_Delete(doc);
+        return too_many(c, wait);
+    }
+    /* the session asking stays open; asked with a JWT, no session does */
+    unsigned char keep[crypto_hash_sha256_BYTES] = {0};
     enum auth_status st =
-        sessions_token_hash(tok.p, tok.n, keep) < 0 ? AUTH_ERROR /* authenticate() decoded it */
-        : users_change_password(c->auth->users, u.id, f[0].value, f[0].len, f[1].value,
-                                f[1].len, keep);
+        !is_jwt(tok) && sessions_token_hash(tok.p, tok.n, keep) < 0
+            ? AUTH_ERROR /* authenticate() decoded it */
+            : users_change_password(c->auth->users, u.id, f[0].value, f[0].len, f[1].value,
+                                    f[1].len, keep);
     cJSON_Delete(doc);
-    if (st == AUTH_DENIED)
+    if (st == AUTH_DENIED) {
+        guess_failed(c, &k);
         return problem(c, 403, "the current password is wrong: nothing changed");
+    }
+    if (st == AUTH_OK)
+        guess_right(c, &k);
     return st == AUTH_OK ? no_content(c) : failed(c, st);
+}
+
+/* ---- who may do what (stage 6) ------------------------------------------------- */
+
+/* store_scope() and store_unscope() come with chapter 04's store.c --
+ * the reference's. Built on your own chapter 04 (make own, OWN=1) whose
+ * store has no owners yet, these stand in: no view, so every items
+ * request is a 500 until your store.c has the two (README, stage 6). */
+__attribute__((weak)) struct store *store_scope(struct store *s, int64_t owner)
+{
+    (void)s;
+    (void)owner;
+    return NULL;
+}
+
+__attribute__((weak)) void store_unscope(struct store *view)
+{
+    (void)view;
+}
+
+/* 405 with the methods path has in Allow. */
+static int not_allowed(struct call *c, unsigned methods)
+{
+    char allow[64];
+    if (router_allow(methods, allow, sizeof allow) < 0 ||
+        problem(c, 405, "the method is not allowed here: see Allow") < 0)
+        return -1;
+    return response_header(c->resp, "Allow", allow);
+}
+
+/* read_fields()'s check of a "role". */
+static const char *role_check(const char *s, size_t len)
+{
+    (void)len;
+    return strcmp(s, "user") == 0 || strcmp(s, "admin") == 0 ? NULL
+                                                             : "the role is \"user\" or \"admin\"";
+}
+
+/* Which admin resource path is, its account's id in *id: 1 for
+ * /admin/users/{id}, 2 for /admin/users/{id}/role, 0 for none. */
+static int admin_path(struct http_slice path, int64_t *id)
+{
+    static const char prefix[] = "/admin/users/";
+    size_t i = sizeof prefix - 1, digits = 0;
+    if (path.n <= i || memcmp(path.p, prefix, i) != 0)
+        return 0;
+    *id = 0;
+    for (; i < path.n && path.p[i] >= '0' && path.p[i] <= '9' && digits < 18; i++, digits++)
+        *id = *id * 10 + (path.p[i] - '0');
+    if (digits == 0 || *id == 0)
+        return 0;
+    if (i == path.n)
+        return 1;
+    return path.n - i == 5 && memcmp(path.p + i, "/role", 5) == 0 ? 2 : 0;
+}
+
+/* /admin/...: an admin's alone. The role comes from the database with the
+ * session, at every request -- never from the token or an earlier
+ * answer --, so an account demoted a moment ago is refused at once, on
+ * the token it holds. A user gets 403 for every path under /admin/, the
+ * ones that do not exist too: what an admin has is not theirs to learn. */
+static int admin(struct call *c)
+{
+    struct user who, u = {0};
+    struct http_slice tok;
+    int r = authenticate(c, &who, &tok);
+    if (r <= 0)
+        return r;
+    if (strcmp(who.role, "admin") != 0) /* RFC 6750 section 3.1 */
+        return challenge(c, 403, "insufficient_scope", "this needs the admin role");
+    int64_t id;
+    int which = admin_path(c->req->path, &id);
+    unsigned m = router_method(c->req->method), methods = which == 1 ? M_GET | M_HEAD : M_PUT;
+    if (!which)
+        return problem(c, 404, "the API has no resource at this path");
+    if (!(m & methods))
+        return not_allowed(c, methods);
+    enum auth_status st;
+    if (which == 1) {
+        st = users_get(c->auth->users, id, &u);
+    } else {
+        cJSON *doc;
+        struct field f[] = {{.name = "role", .check = role_check}};
+        if ((r = read_fields(c, &doc, f, 1)) <= 0)
+            return r;
+        st = users_set_role(c->auth->users, id, f[0].value, &u);
+        cJSON_Delete(doc);
+    }
+    if (st == AUTH_MISSING)
+        return problem(c, 404, "no account has that id");
+    return st == AUTH_OK ? user_respond(c, 200, &u) : failed(c, st);
+}
+
+/* The items API, a user's own: who asks is known before anything else is
+ * said -- even whether the path exists --, then the API runs on a view of
+ * the store that reaches only their items. Another's item is "no item has
+ * the id", the very answer for an id no one has, for every method: the
+ * store decides it in each statement's WHERE, so no handler can forget. */
+static int items(struct call *c)
+{
+    struct user who;
+    struct http_slice tok;
+    int r = authenticate(c, &who, &tok);
+    if (r <= 0)
+        return r;
+    struct api mine = *c->auth->api;
+    if (!(mine.store = store_scope(c->auth->api->store, who.id)))
+        return -1;
+    r = api_serve(&mine, c->req, c->body, c->resp, c->job);
+    store_unscope(mine.store);
+    return r;
+}
+
+/* 1 for what anyone may ask for without a session: GET (and HEAD)
+ * /health, a load balancer's probe. (POST /users and POST /sessions are
+ * routes of their own, above.) */
+static int public_request(const struct http_request *req)
+{
+    return req->path.n == 7 && memcmp(req->path.p, "/health", 7) == 0 &&
+           (router_method(req->method) & (M_GET | M_HEAD));
+}
+
+/* 1 for /admin and every path under it. */
+static int admin_area(struct http_slice path)
+{
+    return path.n >= 6 && memcmp(path.p, "/admin", 6) == 0 && (path.n == 6 || path.p[6] == '/');
+}
+
+/* POST /tokens (stage 8): a JWT for the account of this session, good
+ * for ttl_s. Made from a session only -- a JWT that could make the next
+ * one would never end. */
+static int post_token(struct call *c)
+{
+    struct user u;
+    struct http_slice tok;
+    int r = authenticate(c, &u, &tok);
+    if (r <= 0)
+        return r;
+    if (is_jwt(tok))
+        return challenge(c, 403, "insufficient_scope", "a JWT cannot make another: POST "
+                         "/tokens needs a session's token");
+    const struct jwt_config *k = c->auth->jwt;
+    long long now = sessions_now_ms() / 1000, after = 0;
+    enum auth_status st = users_tokens_after(c->auth->users, u.id, &after);
+    if (st != AUTH_OK)
+        return failed(c, st);
+    long long iat = now > after ? now : after; /* never before the last taking back */
+    unsigned char raw[16];
+    char sub[24], jti[sodium_base64_ENCODED_LEN(sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    randombytes_buf(raw, sizeof raw); /* a name for this token: 128 random bits */
+    sodium_bin2base64(jti, sizeof jti, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    snprintf(sub, sizeof sub, "%" PRId64, u.id);
+    static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    cJSON *claims = cJSON_CreateObject(), *j = cJSON_CreateObject();
+    char *payload = NULL, *jwt = NULL;
+    int rc = -1;
+    if (claims && j && cJSON_AddStringToObject(claims, "iss", k->iss) &&
+        cJSON_AddStringToObject(claims, "aud", k->aud) &&
+        cJSON_AddStringToObject(claims, "sub", sub) &&
+        cJSON_AddNumberToObject(claims, "iat", (double)iat) &&
+        cJSON_AddNumberToObject(claims, "nbf", (double)iat) &&
+        cJSON_AddNumberToObject(claims, "exp", (double)(iat + k->ttl_s)) &&
+        cJSON_AddStringToObject(claims, "jti", jti) &&
+        (payload = cJSON_PrintUnformatted(claims)) &&
+        (jwt = jwt_sign(k->key, k->keylen, header, strlen(header), payload, strlen(payload))) &&
+        cJSON_AddStringToObject(j, "access_token", jwt) &&
+        cJSON_AddStringToObject(j, "token_type", "Bearer") &&
+        cJSON_AddNumberToObject(j, "expires_in", (double)k->ttl_s) &&
+        json_respond(c->resp, 200, j) == 0)
+        rc = response_header(c->resp, "Cache-Control", "no-store");
+    if (jwt)
+        sodium_memzero(jwt, strlen(jwt));
+    free(jwt);
+    cJSON_free(payload);
+    cJSON_Delete(claims);
+    cJSON_Delete(j);
+    return rc;
 }
 
 static const struct route {
@@ -471,6 +796,7 @@ static const struct route {
     {"/sessions/current", M_DELETE, delete_current},
     {"/me", M_GET | M_HEAD, get_me},
     {"/me/password", M_PUT, put_password},
+    {"/tokens", M_POST, post_token},
 };
 
 /* The methods of path (0: not one of these routes, the items API's), and
@@ -493,13 +819,13 @@ int auth_may_block(void *ctx, const struct http_request *req)
     struct auth *a = ctx;
     const struct route *rt;
     /* hashing a password, or the database: a worker's */
-    return route_of(req->path, 0, &rt) ? 1 : api_may_block(a->api, req);
+    return route_of(req->path, 0, &rt) || !public_request(req) ? 1 : api_may_block(a->api, req);
 }
 
 int auth_serve(void *ctx, const struct http_request *req, const struct buf *body,
                struct response *resp, const struct loop_job *job)
 {
-    struct call c = {.auth = ctx, .req = req, .body = body, .resp = resp};
+    struct call c = {.auth = ctx, .req = req, .body = body, .resp = resp, .job = job};
     const struct route *rt;
     unsigned m = router_method(req->method), methods = route_of(req->path, m, &rt);
     /* Cross-site request forgery: a browser sends the cookie with a
@@ -511,16 +837,14 @@ int auth_serve(void *ctx, const struct http_request *req, const struct buf *body
         !same_origin(req))
         return problem(&c, 403, "a request from another site may not use the session "
                        "cookie (Sec-Fetch-Site, Origin)");
-    if (!methods)
+    if (methods)
+        return rt ? rt->fn(&c) : not_allowed(&c, methods);
+    /* Deny by default (stage 6): every other path needs a session but
+     * /health -- a path added to the API later is closed until it is
+     * opened here. */
+    if (public_request(req))
         return api_serve(c.auth->api, req, body, resp, job);
-    if (!rt) {
-        char allow[64];
-        if (router_allow(methods, allow, sizeof allow) < 0 ||
-            problem(&c, 405, "the method is not allowed here: see Allow") < 0)
-            return -1;
-        return response_header(resp, "Allow", allow);
-    }
-    return rt->fn(&c);
+    return admin_area(req->path) ? admin(&c) : items(&c);
 }
 
 int auth_error(void *ctx, int status, struct response *resp)

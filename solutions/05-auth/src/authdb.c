@@ -34,6 +34,18 @@ const char *const authdb_steps[] = {
     ") STRICT, WITHOUT ROWID;\n"
     "CREATE INDEX sessions_user ON sessions (user_id);\n",
 
+    /* 6: every item has an owner, the user who made it (the store sets it
+     * at the INSERT, chapter 04's store.c with ITEM_OWNER). An item from
+     * before has none (NULL), and no user reaches it. The index finds one
+     * user's items, in the order of their ids. */
+    "ALTER TABLE items ADD COLUMN owner_id INTEGER REFERENCES users (id);\n"
+    "CREATE INDEX items_owner ON items (owner_id, id);\n",
+
+    /* 7: a JWT (stage 8) is checked by its signature, without a lookup --
+     * so taking tokens back needs a row again: a token made before the
+     * account's tokens_after (seconds since 1970) no longer counts. */
+    "ALTER TABLE users ADD COLUMN tokens_after INTEGER NOT NULL DEFAULT 0;\n",
+
     NULL, /* the end (C has no empty array: the stub starts with this alone) */
 };
 

@@ -27,6 +27,7 @@ enum auth_status {
     AUTH_OK = 0,
     AUTH_DENIED,   /* wrong credentials, or no such session: 401 */
     AUTH_TAKEN,    /* the username is someone's already: 409 */
+    AUTH_MISSING,  /* no account has that id: 404 (stage 6) */
     AUTH_BUSY,     /* the database stayed locked past busy_ms: 503 */
     AUTH_ERROR,    /* memory or the storage failed: 500 */
 };

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sessions.h" /* sessions_now_ms() */
 #include "store.h"
 
 static const struct pwhash profiles[] = {
@@ -148,8 +149,10 @@ static int exec(sqlite3 *db, const char *sql)
 /* Replaces id's hash old with one of pw at u's costs -- "AND
  * password_hash = old": a password changed meanwhile stays changed
  * (AUTH_DENIED then). With keep (a password change), every session of id
- * but the one whose token hash is keep ends in the same transaction: the
- * new password and the sessions' end are stored together, or neither. */
+ * but the one whose token hash is keep ends in the same transaction, and
+ * every JWT made before it is taken back in the same UPDATE (stage 8):
+ * the new password and the end of what the old one opened are stored
+ * together, or none of it. */
 static enum auth_status replace_hash(struct users *u, int64_t id, const char *old, const char *pw,
                                      size_t pwlen, const unsigned char *keep)
 {
@@ -163,12 +166,16 @@ static enum auth_status replace_hash(struct users *u, int64_t id, const char *ol
     enum auth_status rc = exec(db, "BEGIN IMMEDIATE") == 0 ? AUTH_ERROR : authdb_failure(db);
     if (rc == AUTH_ERROR &&
         sqlite3_prepare_v2(db,
-                           "UPDATE users SET password_hash = ?1 WHERE id = ?2 "
-                           "AND password_hash = ?3",
+                           keep ? "UPDATE users SET password_hash = ?1, "
+                                  "tokens_after = max(tokens_after + 1, ?4) "
+                                  "WHERE id = ?2 AND password_hash = ?3"
+                                : "UPDATE users SET password_hash = ?1 WHERE id = ?2 "
+                                  "AND password_hash = ?3",
                            -1, &st, NULL) == SQLITE_OK &&
         sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
         sqlite3_bind_int64(st, 2, id) == SQLITE_OK &&
-        sqlite3_bind_text(st, 3, old, -1, SQLITE_TRANSIENT) == SQLITE_OK)
+        sqlite3_bind_text(st, 3, old, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+        (!keep || sqlite3_bind_int64(st, 4, sessions_now_ms() / 1000 + 1) == SQLITE_OK))
         rc = sqlite3_step(st) != SQLITE_DONE ? authdb_failure(db)
              : sqlite3_changes(db) == 1      ? AUTH_OK
                                              : AUTH_DENIED;
@@ -238,4 +245,94 @@ enum auth_status users_change_password(struct users *u, int64_t id, const char *
     if (crypto_pwhash_str_verify(hash, current, current_len) != 0)
         return AUTH_DENIED;
     return replace_hash(u, id, hash, next, next_len, keep);
+}
+
+/* Runs sql, which yields the row (id, username, role[, tokens_after]) of
+ * the account ?1 or none, with ?2 role when there is one (an UPDATE ...
+ * RETURNING); the fourth column into *after_s when after_s is not NULL. */
+static enum auth_status account(struct users *u, const char *sql, int64_t id, const char *role,
+                                struct user *out, long long *after_s)
+{
+    sqlite3 *db = authdb_take(u->db);
+    if (!db)
+        return AUTH_BUSY;
+    sqlite3_stmt *st = NULL;
+    enum auth_status rc = AUTH_ERROR;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 1, id) == SQLITE_OK &&
+        (!role || sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC) == SQLITE_OK)) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            out->id = sqlite3_column_int64(st, 0);
+            snprintf(out->name, sizeof out->name, "%s", (const char *)sqlite3_column_text(st, 1));
+            snprintf(out->role, sizeof out->role, "%s", (const char *)sqlite3_column_text(st, 2));
+            if (after_s)
+                *after_s = sqlite3_column_int64(st, 3);
+            rc = AUTH_OK;
+        }
+        /* an UPDATE ... RETURNING changes the row at its first step, and
+         * its automatic transaction commits when the statement ends: at
+         * SQLITE_DONE, where a failed commit (a busy lock) is the step's
+         * error -- not at sqlite3_finalize(), where it would go unseen */
+        if (step == SQLITE_ROW)
+            step = sqlite3_step(st);
+        if (step != SQLITE_DONE)
+            rc = authdb_failure(db);
+        else if (rc != AUTH_OK)
+            rc = AUTH_MISSING;
+    }
+    sqlite3_finalize(st);
+    authdb_release(u->db);
+    return rc;
+}
+
+enum auth_status users_get(struct users *u, int64_t id, struct user *out)
+{
+    return account(u, "SELECT id, username, role FROM users WHERE id = ?1", id, NULL, out, NULL);
+}
+
+enum auth_status users_set_role(struct users *u, int64_t id, const char *role, struct user *out)
+{
+    return account(u, "UPDATE users SET role = ?2 WHERE id = ?1 RETURNING id, username, role",
+                   id, role, out, NULL);
+}
+
+#define TOKEN_ROW "SELECT id, username, role, tokens_after FROM users WHERE id = ?1"
+
+enum auth_status users_token_user(struct users *u, int64_t id, long long iat, struct user *out)
+{
+    long long after = 0;
+    enum auth_status rc = account(u, TOKEN_ROW, id, NULL, out, &after);
+    if (rc == AUTH_MISSING || (rc == AUTH_OK && iat < after))
+        rc = AUTH_DENIED; /* no account, or taken back: made before the last logout everywhere */
+    if (rc != AUTH_OK)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+enum auth_status users_tokens_after(struct users *u, int64_t id, long long *after_s)
+{
+    struct user who;
+    enum auth_status rc = account(u, TOKEN_ROW, id, NULL, &who, after_s);
+    return rc == AUTH_MISSING ? AUTH_DENIED : rc;
+}
+
+enum auth_status users_revoke_tokens(struct users *u, int64_t id, long long now_ms)
+{
+    sqlite3 *db = authdb_take(u->db);
+    if (!db)
+        return AUTH_BUSY;
+    sqlite3_stmt *st = NULL;
+    enum auth_status rc = AUTH_ERROR;
+    /* past every iat made so far: the next whole second -- a token made
+     * earlier in this one goes too --, and past the last tokens_after,
+     * which a token made since may have as its iat (post_token()) */
+    if (sqlite3_prepare_v2(db, "UPDATE users SET tokens_after = max(tokens_after + 1, ?2) "
+                           "WHERE id = ?1", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 1, id) == SQLITE_OK &&
+        sqlite3_bind_int64(st, 2, now_ms / 1000 + 1) == SQLITE_OK)
+        rc = sqlite3_step(st) == SQLITE_DONE ? AUTH_OK : authdb_failure(db);
+    sqlite3_finalize(st);
+    authdb_release(u->db);
+    return rc;
 }
