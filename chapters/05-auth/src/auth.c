@@ -4,7 +4,10 @@
  * bearer_token(), authenticate() and get_me() (stage 3), logging out and
  * a new password (stage 4), cookies and their guards (stage 5), who may
  * do what: items() and admin(), and the end of auth_serve() (stage 6), the
- * counts of failed logins in post_session() (stage 7). */
+ * counts of password guesses -- guess_wait(), guess_failed(),
+ * guess_right() -- in post_session() and put_password() (stage 7), JWTs:
+ * post_token() and their part of authenticate(), delete_current(),
+ * delete_all() and put_password() (stage 8). */
 #define _POSIX_C_SOURCE 200809L
 #include "auth.h"
 
@@ -690,11 +693,11 @@ int auth_serve(void *ctx, const struct http_request *req, const struct buf *body
     (void)session_cookie;
     if (methods)
         return rt ? rt->fn(&c) : not_allowed(&c, methods);
-    /* TODO(stage 6): deny by default -- public_request() (GET /health) goes
-     * to api_serve() as it is; admin_area() (/admin and below) to
-     * admin(); every other path to items(), which asks for a session
-     * first. A path the API gains later is then closed until it is
-     * opened here. */
+    /* TODO(stage 6): deny by default -- public_request() (GET or HEAD
+     * /health) goes to api_serve() as it is; admin_area() (/admin and
+     * below) to admin(); every other request to items(), which asks for
+     * a session first. A path the API gains later is then closed until
+     * it is opened here. */
     (void)public_request;
     (void)admin_area;
     (void)admin;

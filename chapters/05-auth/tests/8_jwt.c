@@ -1117,9 +1117,9 @@ Test(jwt, a_new_password_takes_back_the_jwts_made_before_it)
                      "the right current password: 204 (auth.c put_password())");
     ht_free(r);
     expect_refused(p, fd, j1, "alice got before she changed her password", "a password is "
-                   "changed because someone else may know it -- and may hold her JWTs: auth.c "
-                   "put_password() calls users.c users_revoke_tokens() after "
-                   "users_change_password()");
+                   "changed because someone else may know it -- and may hold her JWTs: users.c "
+                   "users_change_password()'s UPDATE sets tokens_after = max(tokens_after + 1, "
+                   "now_ms / 1000 + 1) too, in the password's own transaction");
 
     char *j2 = get_jwt(p, fd, at_bearer(s, NULL), "the session token that changed the password "
                        "(it stays open)");

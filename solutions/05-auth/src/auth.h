@@ -22,8 +22,8 @@
  * this site: Sec-Fetch-Site same-origin or none, else an Origin that is
  * this server's; otherwise 403 (cross-site request forgery).
  *
- * Authorization (stage 6): every other path needs a session, but GET
- * /health -- 401 before anything else is said about it. The items API
+ * Authorization (stage 6): every other request needs a session, but GET
+ * and HEAD /health -- 401 before anything else is said about it. The items API
  * (api_serve()) then runs on a view of the store that reaches only the
  * user's own items (store_scope()): they own what they create, list only
  * their own, and another's item is 404, byte for byte the answer for an
@@ -35,14 +35,15 @@
  *   PUT    /admin/users/{id}/role {"role":"user"|"admin"}
  *                                               -> 200 the account
  *
- * Throttling (stage 7): POST /sessions counts failed logins by the
- * client's address (the socket's peer -- never a header such as
+ * Throttling (stage 7): POST /sessions, and the current password of PUT
+ * /me/password, count failed guesses by the client's address (the socket's peer -- never a header such as
  * X-Forwarded-For, which anyone can write) and the username as sent,
  * whether it has an account or not. Too many for one account from one
  * client, or for one client whatever the accounts, and the next login
  * from that client -- the right password too -- is 429 Too Many Requests
  * with Retry-After (seconds), before any hashing. Another client is not
- * locked out of its account. A good login clears its account's count.
+ * locked out of its account. A right password clears its account's
+ * count.
  *
  * JWTs (stage 8), the contrast to the sessions: with a session,
  *
