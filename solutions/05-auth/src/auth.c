@@ -294,24 +294,23 @@ static int authenticate(struct call *c, struct user *who, struct http_slice *tok
                          "or the session cookie (POST /sessions gives one)") < 0 ? -1 : 0;
     /* A JWT (stage 8): its signature and claims, then its account -- which
      * may have taken its tokens back since. Else a session's token. */
-    const char *why = NULL;
+    const char *why = "the token opens no session: log in again";
     enum auth_status st;
+    char detail[160];
     if (b == BEARER_OK && is_jwt(*tok)) { /* a JWT comes in Authorization only */
-        const struct jwt_config *k = c->auth->jwt;
-        struct jwt_rules r = {k->iss, k->aud, sessions_now_ms() / 1000};
+        const struct jwt_config *cfg = c->auth->jwt;
+        struct jwt_rules r = {cfg->iss, cfg->aud, sessions_now_ms() / 1000};
         struct jwt_claims claims;
-        why = jwt_verify(tok->p, tok->n, k->key, k->keylen, &r, &claims);
-        st = why ? AUTH_DENIED : users_token_user(c->auth->users, claims.sub, claims.iat, who);
-        why = why ? why : "its account took its tokens back, or is gone";
+        const char *bad = jwt_verify(tok->p, tok->n, cfg->key, cfg->keylen, &r, &claims);
+        st = bad ? AUTH_DENIED : users_token_user(c->auth->users, claims.sub, claims.iat, who);
+        snprintf(detail, sizeof detail, "the JWT is refused: %s",
+                 bad ? bad : "its account took its tokens back, or is gone");
+        why = detail;
     } else {
         st = sessions_find(c->auth->sessions, tok->p, tok->n, sessions_now_ms(), who);
     }
-    if (st == AUTH_DENIED) {
-        char detail[160];
-        snprintf(detail, sizeof detail, "%s%s", why ? "the JWT is refused: " : "",
-                 why ? why : "the token opens no session: log in again");
-        return challenge(c, 401, "invalid_token", detail) < 0 ? -1 : 0;
-    }
+    if (st == AUTH_DENIED)
+        return challenge(c, 401, "invalid_token", why) < 0 ? -1 : 0;
     return st == AUTH_OK ? 1 : failed(c, st) < 0 ? -1 : 0;
 }
 
