@@ -3,11 +3,12 @@
  * the routing. Yours: post_user() (stage 1), post_session() (stage 2),
  * bearer_token(), authenticate() and get_me() (stage 3), logging out and
  * a new password (stage 4), cookies and their guards (stage 5), who may
- * do what: items() and admin(), and the end of auth_serve() (stage 6), the
- * counts of password guesses -- guess_wait(), guess_failed(),
- * guess_right() -- in post_session() and put_password() (stage 7), JWTs:
- * post_token() and their part of authenticate(), delete_current(),
- * delete_all() and put_password() (stage 8). */
+ * do what: items(), admin_gate(), get_account(), put_role() and the end
+ * of auth_serve() (stage 6), the counts of password guesses --
+ * guess_wait(), guess_failed(), guess_right() -- in post_session() and
+ * put_password() (stage 7), JWTs: post_token() and their part of
+ * authenticate(), delete_current(), delete_all() and put_password()
+ * (stage 8). */
 #define _POSIX_C_SOURCE 200809L
 #include "auth.h"
 
@@ -36,6 +37,7 @@ struct call {
     const struct buf *body;
     struct response *resp;
     const struct loop_job *job;  /* the worker's job: loop_job_fd() */
+    struct http_slice id;        /* the route's {id}, when it has one */
 };
 
 /* ---- answers ------------------------------------------------------------------ */
@@ -556,38 +558,61 @@ static const char *role_check(const char *s, size_t len)
                                                              : "the role is \"user\" or \"admin\"";
 }
 
-/* Which admin resource path is, its account's id in *id: 1 for
- * /admin/users/{id}, 2 for /admin/users/{id}/role, 0 for none. */
-static int admin_path(struct http_slice path, int64_t *id)
+/* The account id of a route's {id}: 1 to 18 digits, no leading zero;
+ * 0 for anything else (no account has it). */
+static int64_t account_id(struct http_slice s)
 {
-    static const char prefix[] = "/admin/users/";
-    size_t i = sizeof prefix - 1, digits = 0;
-    if (path.n <= i || memcmp(path.p, prefix, i) != 0)
+    int64_t id = 0;
+    if (s.n == 0 || s.n > 18 || s.p[0] == '0')
         return 0;
-    *id = 0;
-    for (; i < path.n && path.p[i] >= '0' && path.p[i] <= '9' && digits < 18; i++, digits++)
-        *id = *id * 10 + (path.p[i] - '0');
-    if (digits == 0 || *id == 0)
-        return 0;
-    if (i == path.n)
-        return 1;
-    return path.n - i == 5 && memcmp(path.p + i, "/role", 5) == 0 ? 2 : 0;
+    for (size_t i = 0; i < s.n; i++) {
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return 0;
+        id = id * 10 + (s.p[i] - '0');
+    }
+    return id;
 }
 
-/* /admin/...: an admin's alone (stage 6). The role comes from the
- * database with the session, at every request -- so an account demoted a
- * moment ago is refused at once, on the token it holds. A user gets 403
- * for every path under /admin/, the ones that do not exist too. */
-static int admin(struct call *c)
+/* /admin/...: an admin's alone (stage 6). 1 when the session's account
+ * is an admin; else 0, the answer made (401, or 403). The role comes
+ * from the database with the session, at every request -- so an account
+ * demoted a moment ago is refused at once, on the token it holds. Asked
+ * before the path is looked at: a user gets the same 403 for every path
+ * under /admin/, the ones that do not exist too. */
+static int admin_gate(struct call *c)
 {
-    /* TODO(stage 6): authenticate(); a role other than "admin" ->
-     * challenge(c, 403, "insufficient_scope", ...) (RFC 6750 section
-     * 3.1), before the path is looked at. Then admin_path(): 0 -> 404
-     * problem; a method not among GET, HEAD (1) or PUT (2) ->
-     * not_allowed(); 1 -> users_get(); 2 -> read_fields() of "role"
-     * (check: role_check), users_set_role(). AUTH_MISSING -> 404, other
-     * failures -> failed(), else user_respond(c, 200, &u). */
-    (void)admin_path;
+    /* TODO(stage 6): authenticate() (not 1: return what it returned); a
+     * role other than "admin" -> challenge(c, 403, "insufficient_scope",
+     * ...) (RFC 6750 section 3.1), then 0 (-1 if that failed); an admin
+     * -> 1. */
+    (void)c;
+    return 1;
+}
+
+/* The answer to an admin's request about an account: st, with *u. */
+static int account_respond(struct call *c, enum auth_status st, const struct user *u)
+{
+    if (st == AUTH_MISSING)
+        return problem(c, 404, "no account has that id");
+    return st == AUTH_OK ? user_respond(c, 200, u) : failed(c, st);
+}
+
+/* GET /admin/users/{id} (stage 6). */
+static int get_account(struct call *c)
+{
+    /* TODO(stage 6): account_id(c->id) -- 0 is AUTH_MISSING --, then
+     * users_get(), and account_respond() of what it returned. */
+    (void)account_id;
+    (void)account_respond;
+    return problem(c, 404, "the API has no resource at this path");
+}
+
+/* PUT /admin/users/{id}/role {"role": "user" | "admin"} (stage 6). */
+static int put_role(struct call *c)
+{
+    /* TODO(stage 6): read_fields() of "role" (check: role_check); then
+     * account_id(c->id) -- 0 is AUTH_MISSING --, users_set_role(),
+     * cJSON_Delete() the body, and account_respond(). */
     (void)role_check;
     return problem(c, 404, "the API has no resource at this path");
 }
@@ -639,8 +664,10 @@ static int post_token(struct call *c)
     return challenge(c, 401, NULL, "POST /tokens is not written yet");
 }
 
+/* Every path under /admin/ reaches its route only through admin_gate()
+ * (auth_serve()): the admin routes below check no role themselves. */
 static const struct route {
-    const char *path;
+    const char *path;            /* a router_match() template */
     unsigned method;
     int (*fn)(struct call *c);
 } routes[] = {
@@ -651,16 +678,19 @@ static const struct route {
     {"/me", M_GET | M_HEAD, get_me},
     {"/me/password", M_PUT, put_password},
     {"/tokens", M_POST, post_token},
+    {"/admin/users/{id}", M_GET | M_HEAD, get_account},
+    {"/admin/users/{id}/role", M_PUT, put_role},
 };
 
-/* The methods of path (0: not one of these routes, the items API's), and
- * the route of method m on it in *rt (NULL: none). */
-static unsigned route_of(struct http_slice path, unsigned m, const struct route **rt)
+/* The methods of path (0: not one of these routes), the route of method
+ * m on it in *rt (NULL: none), and its {id} in *id. */
+static unsigned route_of(struct http_slice path, unsigned m, const struct route **rt,
+                         struct http_slice *id)
 {
     unsigned methods = 0;
     *rt = NULL;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-        if (path.n == strlen(routes[i].path) && memcmp(path.p, routes[i].path, path.n) == 0) {
+        if (router_match(routes[i].path, path, id, 1) >= 0) {
             methods |= routes[i].method;
             if (routes[i].method & m)
                 *rt = &routes[i];
@@ -671,9 +701,9 @@ static unsigned route_of(struct http_slice path, unsigned m, const struct route 
 int auth_may_block(void *ctx, const struct http_request *req)
 {
     struct auth *a = ctx;
-    const struct route *rt;
-    /* hashing a password, or the database: a worker's */
-    return route_of(req->path, 0, &rt) || !public_request(req) ? 1 : api_may_block(a->api, req);
+    /* hashing a password, or the database: a worker's -- every request
+     * but GET /health asks for a session (stage 6) */
+    return public_request(req) ? api_may_block(a->api, req) : 1;
 }
 
 int auth_serve(void *ctx, const struct http_request *req, const struct buf *body,
@@ -681,7 +711,7 @@ int auth_serve(void *ctx, const struct http_request *req, const struct buf *body
 {
     struct call c = {.auth = ctx, .req = req, .body = body, .resp = resp, .job = job};
     const struct route *rt;
-    unsigned m = router_method(req->method), methods = route_of(req->path, m, &rt);
+    unsigned m = router_method(req->method), methods = route_of(req->path, m, &rt, &c.id);
     /* Cross-site request forgery: a browser sends the cookie with a
      * request another site's page makes. A change (anything but GET,
      * HEAD, OPTIONS) that comes with the cookie must come from this
@@ -691,16 +721,19 @@ int auth_serve(void *ctx, const struct http_request *req, const struct buf *body
      * it is not same_origin() -> 403 problem, before anything else runs. */
     (void)same_origin;
     (void)session_cookie;
+    /* TODO(stage 6): /admin and below (admin_area()) pass admin_gate()
+     * first -- not 1: return what it returned --, and there a path that
+     * is none of the routes is 404 (problem()): the admin routes of
+     * routes[] check no role themselves. */
+    (void)admin_area;
+    (void)admin_gate;
     if (methods)
         return rt ? rt->fn(&c) : not_allowed(&c, methods);
     /* TODO(stage 6): deny by default -- public_request() (GET or HEAD
-     * /health) goes to api_serve() as it is; admin_area() (/admin and
-     * below) to admin(); every other request to items(), which asks for
-     * a session first. A path the API gains later is then closed until
-     * it is opened here. */
+     * /health) goes to api_serve() as it is; every other request to
+     * items(), which asks for a session first. A path the API gains later
+     * is then closed until it is opened here. */
     (void)public_request;
-    (void)admin_area;
-    (void)admin;
     (void)items;
     return api_serve(c.auth->api, req, body, resp, job);
 }

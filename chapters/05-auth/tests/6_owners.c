@@ -304,7 +304,7 @@ Test(owners, every_path_but_health_and_the_account_routes_is_401_before_anything
                  "hears that before anything else about it -- 401 with WWW-Authenticate: %s, "
                  "not what the items API alone would answer (%s). auth.c auth_serve(): after your "
                  "routes, public_request() (GET /health) goes to api_serve() as before, "
-                 "admin_area() to admin(), and everything else to items(), whose first step is "
+                 "admin_area() to admin_gate(), and everything else to items(), whose first step is "
                  "authenticate() -- deny by default", asks[i].method, target,
                  asks[i].body ? " " : "", asks[i].body ? asks[i].body : "",
                  asks[i].headers ? ", " : "",
@@ -388,7 +388,7 @@ Test(owners, a_logged_out_or_unknown_token_on_the_items_is_401_invalid_token)
                  "error=\"invalid_token\", before anything is done. auth.c %s: "
                  "authenticate() first, as get_me() does", asks[i].method, asks[i].target,
                  asks[i].body ? " " : "", asks[i].body ? asks[i].body : "", gone,
-                 strncmp(asks[i].target, "/admin", 6) == 0 ? "admin()" : "items()");
+                 strncmp(asks[i].target, "/admin", 6) == 0 ? "admin_gate()" : "items()");
         expect_challenge(p, r, 401, "invalid_token", msg);
         ht_free(r);
     }
@@ -1019,7 +1019,7 @@ Test(owners, admin_paths_are_401_without_credentials_and_403_insufficient_scope_
         char msg[768];
         snprintf(msg, sizeof msg, "%s %s%s with no credentials: who asks comes first -- 401 with "
                  "WWW-Authenticate: %s. auth.c auth_serve(): admin_area() (/admin and every "
-                 "path under it) -> admin(), whose first step is authenticate()",
+                 "path under it) -> admin_gate(), whose first step is authenticate()",
                  put ? "PUT" : "GET", anonymous[i], put ? " {\"role\":\"admin\"}" : "", AT_REALM);
         expect_challenge(p, r, 401, NULL, msg);
         ht_free(r);
@@ -1050,9 +1050,10 @@ Test(owners, admin_paths_are_401_without_credentials_and_403_insufficient_scope_
         snprintf(msg, sizeof msg, "%s %s%s%s with alice's token (role user) -- %s: /admin is an "
                  "admin's, so 403 Forbidden, a problem document, with WWW-Authenticate: %s "
                  "(RFC 6750 section 3.1) -- for every path under /admin, before the path is "
-                 "looked at: a user learns nothing of what an admin has. auth.c admin(): "
+                 "looked at: a user learns nothing of what an admin has. auth.c admin_gate(): "
                  "authenticate(), then a role other than \"admin\" -> challenge(c, 403, "
-                 "\"insufficient_scope\", ...) before admin_path()", asks[i].method,
+                 "\"insufficient_scope\", ...); auth_serve() asks it before the routes",
+                 asks[i].method,
                  asks[i].target, asks[i].body ? " " : "", asks[i].body ? asks[i].body : "",
                  asks[i].what, SCOPE);
         expect_403_scope(p, r, msg);
@@ -1104,9 +1105,9 @@ Test(owners, an_admin_reads_an_account_and_nothing_secret)
     char msg[1024];
     snprintf(msg, sizeof msg, "GET %s with alice's token, alice an admin (the test set her role "
              "in the database: UPDATE users SET role = 'admin'): 200 and bob's account "
-             "{\"id\", \"username\", \"role\"}. auth.c admin(): authenticate(), role \"admin\", "
-             "admin_path() says 1 (/admin/users/{id}) -> users.c users_get() -> "
-             "user_respond(c, 200, &u)", his);
+             "{\"id\", \"username\", \"role\"}. auth.c: admin_gate() (authenticate(), role "
+             "\"admin\"), then the route /admin/users/{id} -> get_account(): account_id(), "
+             "users.c users_get(), account_respond()", his);
     ht_expect_status(p, r, 200, NULL, 0, msg);
     char want[160];
     snprintf(want, sizeof want, "{\"id\":%lld,\"username\":\"bob\",\"role\":\"user\"}", bob);
@@ -1129,7 +1130,7 @@ Test(owners, an_admin_reads_an_account_and_nothing_secret)
 
     r = ask(p, fd, "HEAD", his, at_bearer(a, NULL), NULL);
     snprintf(msg, sizeof msg, "HEAD %s with the admin's token: HEAD wherever GET is, 200 "
-             "(admin_path() 1 allows GET and HEAD)", his);
+             "(the route /admin/users/{id} allows GET and HEAD)", his);
     ht_expect_status(p, r, 200, NULL, 0, msg);
     ht_free(r);
 
@@ -1138,9 +1139,12 @@ Test(owners, an_admin_reads_an_account_and_nothing_secret)
     for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
         r = ask(p, fd, "GET", missing[i], at_bearer(a, NULL), NULL);
         snprintf(msg, sizeof msg, "GET %s with the admin's token: %s, so 404, a problem "
-                 "document. auth.c admin(): %s", missing[i],
+                 "document. auth.c: %s", missing[i],
                  i ? "no admin resource has that path" : "no account has that id",
-                 i ? "admin_path() says 0 -> 404" : "users_get() answers AUTH_MISSING -> 404");
+                 i ? "auth_serve(), after admin_gate(): a path under /admin that is no route "
+                     "-> 404"
+                   : "get_account(): users_get() answers AUTH_MISSING (or account_id() 0) -> "
+                     "account_respond() 404");
         expect_404(p, r, msg);
         ht_free(r);
     }
@@ -1158,8 +1162,8 @@ Test(owners, an_admin_reads_an_account_and_nothing_secret)
         r = ask(p, fd, wrong[i].method, wrong[i].target, at_bearer(a, NULL), NULL);
         snprintf(msg, sizeof msg, "%s %s with the admin's token: the path is an admin "
                  "resource, the method is not one of it, so 405 with Allow (%s%s). auth.c "
-                 "admin(): a method not in GET|HEAD (admin_path() 1) or PUT (2) -> "
-                 "not_allowed()", wrong[i].method, wrong[i].target, wrong[i].allow,
+                 "auth_serve(): a route without that method -> not_allowed() (routes[] says "
+                 "GET|HEAD for /admin/users/{id}, PUT for /admin/users/{id}/role)", wrong[i].method, wrong[i].target, wrong[i].allow,
                  strcmp(wrong[i].allow, "GET") == 0 ? ", HEAD" : "");
         cJSON_Delete(jt_expect_problem(p, r, 405, msg));
         const char *allow = ht_header(r, "Allow");
@@ -1197,7 +1201,7 @@ Test(owners, an_admin_sets_a_role_to_user_or_admin_and_nothing_else)
                                            : "{\"role\":\"%s\"}", roles[i]);
         struct ht_response *r = put_role(p, fd, a, target, body);
         snprintf(msg, sizeof msg, "PUT %s %s with the admin alice's token: 200 and bob's account "
-                 "as it is now%s. auth.c admin(): admin_path() says 2 -> read_fields() of "
+                 "as it is now%s. auth.c put_role(): read_fields() of "
                  "\"role\" (role_check) -> users.c users_set_role(): UPDATE users SET role = ?2 "
                  "WHERE id = ?1 RETURNING id, username, role, stepped to SQLITE_DONE", target,
                  body, i == 2 ? " -- \"username\" is not read: only the role changes" : "");
@@ -1235,7 +1239,7 @@ Test(owners, an_admin_sets_a_role_to_user_or_admin_and_nothing_else)
         struct ht_response *r = put_role(p, fd, a, target, bad[i].body);
         char msg[768];
         snprintf(msg, sizeof msg, "PUT %s %s with the admin's token -- %s: 422 with an error "
-                 "at \"/role\" (auth.c admin(): read_fields() with role_check: \"user\" or "
+                 "at \"/role\" (auth.c put_role(): read_fields() with role_check: \"user\" or "
                  "\"admin\"), and bob's role stays", target, bad[i].body, bad[i].why);
         cJSON *j = jt_expect_problem(p, r, 422, msg);
         cr_expect(at_has_error_at(j, "/role"), "%s\nthe errors point at %s; expected \"/role\" "
@@ -1279,7 +1283,7 @@ Test(owners, the_role_is_read_from_the_database_at_every_request)
     char msg[1024];
     snprintf(msg, sizeof msg, "GET %s with alice's token, alice a user (the default role): "
              "403 with WWW-Authenticate: %s, a problem document. auth.c auth_serve(): "
-             "admin_area() -> admin(): authenticate(), then who.role -- the users row's, read "
+             "admin_area() -> admin_gate(): authenticate(), then who.role -- the users row's, read "
              "with the session -- other than \"admin\" -> challenge(c, 403, "
              "\"insufficient_scope\", ...)", his, SCOPE);
     expect_403_scope(p, r, msg);
@@ -1288,7 +1292,7 @@ Test(owners, the_role_is_read_from_the_database_at_every_request)
     set_role("alice", "admin");
     expect_account(p, fd, a, his, bob, "bob", "user", "the SAME token of alice's, just after "
                    "the test made her admin in the database (no new login): the role is read "
-                   "with the session at every request -- auth.c admin() checks who.role, which "
+                   "with the session at every request -- auth.c admin_gate() checks who.role, which "
                    "sessions_find() read from the users row -- so the promotion works at once");
     expect_account(p, fd, a, "/me", alice, "alice", "admin", "alice's token, after the "
                    "promotion");
@@ -1298,7 +1302,7 @@ Test(owners, the_role_is_read_from_the_database_at_every_request)
     snprintf(msg, sizeof msg, "GET %s with alice's token, moments after the test set her role "
              "back to 'user' in the database: 403 with %s at once, on the token she holds -- "
              "never a role remembered from an earlier request or from the login. auth.c "
-             "admin(): the role of the session's user, read at every request", his, SCOPE);
+             "admin_gate(): the role of the session's user, read at every request", his, SCOPE);
     expect_403_scope(p, r, msg);
     ht_free(r);
 
@@ -1315,7 +1319,7 @@ Test(owners, the_role_is_read_from_the_database_at_every_request)
     r = ask(p, fd, "GET", his, at_bearer(a, NULL), NULL);
     snprintf(msg, sizeof msg, "GET %s with alice's token, right after the admin carol set her "
              "role to user with PUT %s: 403 with %s -- the demotion holds at once, without a "
-             "logout (auth.c admin() reads the role at every request)", his, her_role, SCOPE);
+             "logout (auth.c admin_gate() reads the role at every request)", his, her_role, SCOPE);
     expect_403_scope(p, r, msg);
     ht_free(r);
     expect_account(p, fd, a, "/me", alice, "alice", "user", "alice's token after her demotion: "

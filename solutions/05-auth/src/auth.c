@@ -27,6 +27,7 @@ struct call {
     const struct buf *body;
     struct response *resp;
     const struct loop_job *job;  /* the worker's job: loop_job_fd() */
+    struct http_slice id;        /* the route's {id}, when it has one */
 };
 
 /* ---- answers ------------------------------------------------------------------ */
@@ -643,59 +644,70 @@ static const char *role_check(const char *s, size_t len)
                                                              : "the role is \"user\" or \"admin\"";
 }
 
-/* Which admin resource path is, its account's id in *id: 1 for
- * /admin/users/{id}, 2 for /admin/users/{id}/role, 0 for none. */
-static int admin_path(struct http_slice path, int64_t *id)
+/* The account id of a route's {id}: 1 to 18 digits, no leading zero;
+ * 0 for anything else (no account has it). */
+static int64_t account_id(struct http_slice s)
 {
-    static const char prefix[] = "/admin/users/";
-    size_t i = sizeof prefix - 1, digits = 0;
-    if (path.n <= i || memcmp(path.p, prefix, i) != 0)
+    int64_t id = 0;
+    if (s.n == 0 || s.n > 18 || s.p[0] == '0')
         return 0;
-    *id = 0;
-    for (; i < path.n && path.p[i] >= '0' && path.p[i] <= '9' && digits < 18; i++, digits++)
-        *id = *id * 10 + (path.p[i] - '0');
-    if (digits == 0 || *id == 0)
-        return 0;
-    if (i == path.n)
-        return 1;
-    return path.n - i == 5 && memcmp(path.p + i, "/role", 5) == 0 ? 2 : 0;
+    for (size_t i = 0; i < s.n; i++) {
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return 0;
+        id = id * 10 + (s.p[i] - '0');
+    }
+    return id;
 }
 
-/* /admin/...: an admin's alone. The role comes from the database with the
- * session, at every request -- never from the token or an earlier
- * answer --, so an account demoted a moment ago is refused at once, on
- * the token it holds. A user gets 403 for every path under /admin/, the
- * ones that do not exist too: what an admin has is not theirs to learn. */
-static int admin(struct call *c)
+/* /admin/...: an admin's alone. 1 when the session's account is an
+ * admin; else 0, the answer made (401, or 403). The role comes from the
+ * database with the session, at every request -- never from the token
+ * or an earlier answer --, so an account demoted a moment ago is refused
+ * at once, on the token it holds. Asked before the path is looked at: a
+ * user gets the same 403 for every path under /admin/, the ones that do
+ * not exist too -- what an admin has is not theirs to learn. */
+static int admin_gate(struct call *c)
 {
-    struct user who, u = {0};
+    struct user who;
     struct http_slice tok;
     int r = authenticate(c, &who, &tok);
     if (r <= 0)
         return r;
     if (strcmp(who.role, "admin") != 0) /* RFC 6750 section 3.1 */
-        return challenge(c, 403, "insufficient_scope", "this needs the admin role");
-    int64_t id;
-    int which = admin_path(c->req->path, &id);
-    unsigned m = router_method(c->req->method), methods = which == 1 ? M_GET | M_HEAD : M_PUT;
-    if (!which)
-        return problem(c, 404, "the API has no resource at this path");
-    if (!(m & methods))
-        return not_allowed(c, methods);
-    enum auth_status st;
-    if (which == 1) {
-        st = users_get(c->auth->users, id, &u);
-    } else {
-        cJSON *doc;
-        struct field f[] = {{.name = "role", .check = role_check}};
-        if ((r = read_fields(c, &doc, f, 1)) <= 0)
-            return r;
-        st = users_set_role(c->auth->users, id, f[0].value, &u);
-        cJSON_Delete(doc);
-    }
+        return challenge(c, 403, "insufficient_scope", "this needs the admin role") < 0 ? -1
+                                                                                         : 0;
+    return 1;
+}
+
+/* The answer to an admin's request about an account: st, with *u. */
+static int account_respond(struct call *c, enum auth_status st, const struct user *u)
+{
     if (st == AUTH_MISSING)
         return problem(c, 404, "no account has that id");
-    return st == AUTH_OK ? user_respond(c, 200, &u) : failed(c, st);
+    return st == AUTH_OK ? user_respond(c, 200, u) : failed(c, st);
+}
+
+/* GET /admin/users/{id} (stage 6). */
+static int get_account(struct call *c)
+{
+    struct user u = {0};
+    int64_t id = account_id(c->id);
+    return account_respond(c, id ? users_get(c->auth->users, id, &u) : AUTH_MISSING, &u);
+}
+
+/* PUT /admin/users/{id}/role {"role": "user" | "admin"} (stage 6). */
+static int put_role(struct call *c)
+{
+    cJSON *doc;
+    struct field f[] = {{.name = "role", .check = role_check}};
+    int r = read_fields(c, &doc, f, 1);
+    if (r <= 0)
+        return r;
+    struct user u = {0};
+    int64_t id = account_id(c->id);
+    enum auth_status st = id ? users_set_role(c->auth->users, id, f[0].value, &u) : AUTH_MISSING;
+    cJSON_Delete(doc);
+    return account_respond(c, st, &u);
 }
 
 /* The items API, a user's own: who asks is known before anything else is
@@ -784,8 +796,10 @@ static int post_token(struct call *c)
     return rc;
 }
 
+/* Every path under /admin/ reaches its route only through admin_gate()
+ * (auth_serve()): the admin routes below check no role themselves. */
 static const struct route {
-    const char *path;
+    const char *path;            /* a router_match() template */
     unsigned method;
     int (*fn)(struct call *c);
 } routes[] = {
@@ -796,16 +810,19 @@ static const struct route {
     {"/me", M_GET | M_HEAD, get_me},
     {"/me/password", M_PUT, put_password},
     {"/tokens", M_POST, post_token},
+    {"/admin/users/{id}", M_GET | M_HEAD, get_account},
+    {"/admin/users/{id}/role", M_PUT, put_role},
 };
 
-/* The methods of path (0: not one of these routes, the items API's), and
- * the route of method m on it in *rt (NULL: none). */
-static unsigned route_of(struct http_slice path, unsigned m, const struct route **rt)
+/* The methods of path (0: not one of these routes), the route of method
+ * m on it in *rt (NULL: none), and its {id} in *id. */
+static unsigned route_of(struct http_slice path, unsigned m, const struct route **rt,
+                         struct http_slice *id)
 {
     unsigned methods = 0;
     *rt = NULL;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-        if (path.n == strlen(routes[i].path) && memcmp(path.p, routes[i].path, path.n) == 0) {
+        if (router_match(routes[i].path, path, id, 1) >= 0) {
             methods |= routes[i].method;
             if (routes[i].method & m)
                 *rt = &routes[i];
@@ -816,9 +833,9 @@ static unsigned route_of(struct http_slice path, unsigned m, const struct route 
 int auth_may_block(void *ctx, const struct http_request *req)
 {
     struct auth *a = ctx;
-    const struct route *rt;
-    /* hashing a password, or the database: a worker's */
-    return route_of(req->path, 0, &rt) || !public_request(req) ? 1 : api_may_block(a->api, req);
+    /* hashing a password, or the database: a worker's -- every request
+     * but GET /health asks for a session (stage 6) */
+    return public_request(req) ? api_may_block(a->api, req) : 1;
 }
 
 int auth_serve(void *ctx, const struct http_request *req, const struct buf *body,
@@ -826,7 +843,7 @@ int auth_serve(void *ctx, const struct http_request *req, const struct buf *body
 {
     struct call c = {.auth = ctx, .req = req, .body = body, .resp = resp, .job = job};
     const struct route *rt;
-    unsigned m = router_method(req->method), methods = route_of(req->path, m, &rt);
+    unsigned m = router_method(req->method), methods = route_of(req->path, m, &rt, &c.id);
     /* Cross-site request forgery: a browser sends the cookie with a
      * request another site's page makes. A change (anything but GET,
      * HEAD, OPTIONS) that comes with the cookie must come from this
@@ -836,14 +853,22 @@ int auth_serve(void *ctx, const struct http_request *req, const struct buf *body
         !same_origin(req))
         return problem(&c, 403, "a request from another site may not use the session "
                        "cookie (Sec-Fetch-Site, Origin)");
+    /* /admin and below: the admin's role first, then the route (stage 6) */
+    if (admin_area(req->path)) {
+        int r = admin_gate(&c);
+        if (r <= 0)
+            return r;
+        if (!methods)
+            return problem(&c, 404, "the API has no resource at this path");
+    }
     if (methods)
         return rt ? rt->fn(&c) : not_allowed(&c, methods);
-    /* Deny by default (stage 6): every other path needs a session but
-     * /health -- a path added to the API later is closed until it is
+    /* Deny by default (stage 6): every other request needs a session but
+     * GET /health -- a path added to the API later is closed until it is
      * opened here. */
     if (public_request(req))
         return api_serve(c.auth->api, req, body, resp, job);
-    return admin_area(req->path) ? admin(&c) : items(&c);
+    return items(&c);
 }
 
 int auth_error(void *ctx, int status, struct response *resp)
